@@ -1,0 +1,267 @@
+"""Demo data for a newcomer: staff, ten partner organisations, agreements, a jurisdiction cap, released advisories
+and one advisory whose waves release in the next minutes. Safe to run again: it adds only what is missing."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from advisories import services as advisory_services
+from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave, WaveStatus
+from compliance import services as compliance_services
+from compliance.models import Agreement, ContractVersion, JurisdictionPolicy
+from core.levels import AccessLevel
+from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS
+from partners import services as partner_services
+from partners.models import MemberRole, Partner, PartnerStatus
+
+DEMO_PASSWORD = "forewarn-demo-2026"
+
+# legal name, country, assigned level, contracts signed ("nda", "poc"), NDA expired, suspended
+DEMO_PARTNERS = [
+    ("Northwind Antivirus Inc.", "US", AccessLevel.EARLY, ("nda", "poc"), False, False),
+    ("Bastion EDR GmbH", "DE", AccessLevel.EARLY, ("nda", "poc"), False, False),
+    ("Kestrel Intrusion Detection Ltd", "GB", AccessLevel.STANDARD, ("nda",), False, False),
+    ("Aurora Endpoint K.K.", "JP", AccessLevel.STANDARD, ("nda",), False, False),
+    ("Meridian Threat Labs SAS", "FR", AccessLevel.EARLY, ("nda",), False, False),
+    ("Sentinel Shield Co., Ltd.", "CN", AccessLevel.EARLY, ("nda", "poc"), False, False),
+    ("Cobalt Network Security Ltd", "IL", AccessLevel.STANDARD, ("nda",), False, False),
+    ("Tundra Security Corp.", "CA", AccessLevel.STANDARD, ("nda",), True, False),
+    ("Harbor Defense Pty Ltd", "AU", AccessLevel.GENERIC, ("nda",), False, False),
+    ("Vantage Cyber Ltda", "BR", AccessLevel.EARLY, ("nda", "poc"), False, True),
+]
+
+NDA_TEXT = """# Forewarn Partner Program — Non-Disclosure Agreement
+
+1. Advisories received before public release are confidential until their public release time.
+2. The partner uses them only to protect its customers through its own security products.
+3. The partner shares them with no third party, government body included, before public release.
+4. Every copy is personalised and traceable; the program investigates leaks and may suspend or remove partners.
+"""
+
+POC_TEXT = """# Forewarn Partner Program — Proof-of-Concept Handling Addendum
+
+1. Proof-of-concept code is kept on access-controlled systems and run only in isolated test environments.
+2. It is never uploaded to public services, malware repositories or shared with any third party.
+3. The partner names a responsible person for each download and deletes copies after public release plus 30 days.
+"""
+
+GENERIC_BODY = """A vulnerability in {product} could allow a remote attacker to {impact}.
+Customers should apply the update released on the public release date.
+"""
+
+STANDARD_BODY = """## Technical details
+
+The flaw lies in the `{component}` component of {product}: a length field read from the network is trusted
+when a buffer is copied, which lets a crafted request {impact}.
+
+## Detection guidance
+
+- Look for requests to `{component}` whose declared length exceeds 4096 bytes.
+- The attached detection rules match the malformed header in network traffic.
+
+```
+alert tcp any any -> $HOME_NET 445 (msg:"FWN {identifier} malformed length"; sid:9100001; rev:1;)
+```
+"""
+
+DEMO_ADVISORIES = [
+    ("Remote code execution in Contoso Mail Server transport", "Contoso Mail Server 2019, 2022",
+     "smtp-transport", "execute code as SYSTEM", "CVE-2026-31001", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "9.8"),
+    ("Privilege escalation in Fabrikam Hypervisor vSwitch", "Fabrikam Hypervisor 8.x",
+     "vswitch", "escape the guest and run code on the host", "CVE-2026-31002",
+     "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H", "8.8"),
+    ("Authentication bypass in Northgate VPN gateway", "Northgate VPN 5.0 to 5.4",
+     "session-broker", "bypass authentication", "CVE-2026-31003", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N", "9.1"),
+]  # fmt: skip
+
+LIVE_ADVISORY = ("Memory corruption in Litware Document Viewer", "Litware Document Viewer 12", "font-parser",
+                 "run code when a document is opened", "CVE-2026-31100",
+                 "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", "7.8")  # fmt: skip
+
+
+def _slug(legal_name: str) -> str:
+    return legal_name.split()[0].lower()
+
+
+class Command(BaseCommand):
+    help = "Load realistic demo data (idempotent) and print the demo logins."
+
+    def handle(self, *args, **options):
+        call_command("sync_roles", verbosity=0, stdout=self.stdout)
+        with transaction.atomic():
+            manager = self._staff("manager@forewarn.test", "Morgan", "Manager", PROGRAM_MANAGERS)
+            self._staff("compliance@forewarn.test", "Casey", "Compliance", COMPLIANCE_OFFICERS)
+            self._contracts(manager)
+            self._jurisdiction_policy(manager)
+            partners = [self._partner(manager, *row) for row in DEMO_PARTNERS]
+            for number, spec in enumerate(DEMO_ADVISORIES):
+                self._past_advisory(manager, spec, days_ago=30 - 10 * number)
+        released = advisory_services.release_due_waves()
+        live = self._live_advisory(manager)
+        self._print_logins(partners, released, live)
+
+    def _staff(self, email, first_name, last_name, role):
+        user_model = get_user_model()
+        user = user_model.objects.filter(email=email).first()
+        if user is None:
+            user = user_model.objects.create_user(
+                email=email, password=DEMO_PASSWORD, first_name=first_name, last_name=last_name, is_staff=True
+            )
+        user.groups.add(Group.objects.get(name=role))
+        return user
+
+    def _contracts(self, actor):
+        effective_at = timezone.now() - timedelta(days=400)
+        for key, title, text, level in (
+            ("nda", "Partner Program NDA", NDA_TEXT, AccessLevel.GENERIC),
+            ("poc-addendum", "Proof-of-Concept Handling Addendum", POC_TEXT, AccessLevel.EARLY),
+        ):
+            if not ContractVersion.objects.filter(contract_key=key).exists():
+                compliance_services.publish_contract_version(
+                    actor=actor,
+                    contract_key=key,
+                    title=title,
+                    version=1,
+                    text=text,
+                    effective_at=effective_at,
+                    required_from_level=level,
+                    validity_days=730,
+                )
+
+    def _jurisdiction_policy(self, actor):
+        if not JurisdictionPolicy.objects.filter(country="CN").exists():
+            compliance_services.set_jurisdiction_policy(
+                actor=actor,
+                country="CN",
+                cap_level=AccessLevel.GENERIC,
+                effective_at=timezone.now() - timedelta(days=365),
+                reason="National law requires reporting vulnerabilities to the government within 48 hours "
+                "(Regulations on the Management of Security Vulnerabilities, 2021): no early access, no PoC.",
+            )
+
+    def _partner(self, actor, legal_name, country, level, contracts, nda_expired, suspended):
+        partner = Partner.objects.filter(legal_name=legal_name).first()
+        if partner is None:
+            partner = partner_services.create_partner(
+                actor=actor, legal_name=legal_name, country=country, assigned_level=level
+            )
+            slug = _slug(legal_name)
+            for role in (MemberRole.ADMIN, MemberRole.ANALYST):
+                partner_services.add_member(
+                    actor=actor, partner=partner, email=f"{role}@{slug}.test", role=role, password=DEMO_PASSWORD
+                )
+        if not Agreement.objects.filter(partner=partner).exists():
+            signed_at = timezone.now() - timedelta(days=800 if nda_expired else 60)
+            keys = {"nda": "nda", "poc": "poc-addendum"}
+            for contract in contracts:
+                compliance_services.record_agreement(
+                    actor=actor,
+                    partner=partner,
+                    contract_version=ContractVersion.objects.get(contract_key=keys[contract], version=1),
+                    signer_name="Demo Signer",
+                    signer_title="Chief Information Security Officer",
+                    signed_at=signed_at,
+                )
+        if suspended and partner.status == PartnerStatus.ACTIVE:
+            partner = partner_services.suspend_partner(
+                partner=partner, actor=actor, reason="Demo: PoC shared on a public repository (under investigation)."
+            )
+        return partner
+
+    def _fill_advisory(self, actor, advisory, spec):
+        title, product, component, impact, *_ = spec
+        AdvisoryDocument.objects.create(
+            advisory=advisory,
+            level=AccessLevel.GENERIC,
+            title="Summary",
+            body_markdown=GENERIC_BODY.format(product=product, impact=impact),
+        )
+        AdvisoryDocument.objects.create(
+            advisory=advisory,
+            level=AccessLevel.STANDARD,
+            title="Technical description and detection guidance",
+            body_markdown=STANDARD_BODY.format(
+                product=product, component=component, impact=impact, identifier=advisory.identifier
+            ),
+        )
+        rule = f'rule FWN_{advisory.identifier.replace("-", "_")} {{ strings: $h = "{component}" condition: $h }}\n'
+        poc = f'"""Proof of concept for {advisory.identifier}. Run only in an isolated lab."""\nimport socket\n\n'
+        poc += "def trigger(host):\n    payload = b'\\x41' * 8192\n    socket.create_connection((host, 445)).send(payload)\n"
+        for level, name, filename, content, content_type in (
+            (AccessLevel.STANDARD, "YARA detection rule", "detection.yar", rule, "text/plain"),
+            (AccessLevel.EARLY, "Proof of concept", "poc.py", poc, "text/x-python"),
+        ):
+            artifact = Artifact(advisory=advisory, level=level, name=name, content_type=content_type)
+            upload = ContentFile(content.encode(), name=filename)
+            advisory_services.store_artifact(actor=actor, artifact=artifact, uploaded_file=upload)
+
+    def _past_advisory(self, actor, spec, days_ago):
+        title, product, _, _, cve, vector, score = spec
+        if Advisory.objects.filter(title=title).exists():
+            return
+        public_at = timezone.now() - timedelta(days=days_ago)
+        advisory = advisory_services.create_advisory(
+            actor=actor,
+            title=title,
+            public_release_at=public_at,
+            cve_ids=[cve],
+            affected_products=product,
+            cvss_vector=vector,
+            cvss_score=score,
+        )
+        self._fill_advisory(actor, advisory, spec)
+        for level, before in ((AccessLevel.EARLY, 7), (AccessLevel.STANDARD, 3), (AccessLevel.GENERIC, 0)):
+            ReleaseWave.objects.create(advisory=advisory, level=level, scheduled_at=public_at - timedelta(days=before))
+        # History: the plan was scheduled before its waves came due; they release below, as a late run would.
+        Advisory.objects.filter(pk=advisory.pk).update(status=AdvisoryStatus.SCHEDULED)
+
+    def _live_advisory(self, actor):
+        upcoming = ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__gt=timezone.now())
+        if upcoming.exists():
+            return upcoming.first().advisory
+        title, product, _, _, cve, vector, score = LIVE_ADVISORY
+        now = timezone.now().replace(second=0, microsecond=0)
+        public_at = now + timedelta(minutes=6)
+        advisory = advisory_services.create_advisory(
+            actor=actor,
+            title=f"{title} ({now:%H:%M} UTC demo)",
+            public_release_at=public_at,
+            cve_ids=[cve],
+            affected_products=product,
+            cvss_vector=vector,
+            cvss_score=score,
+        )
+        self._fill_advisory(actor, advisory, LIVE_ADVISORY)
+        for level, minutes in ((AccessLevel.EARLY, 2), (AccessLevel.STANDARD, 4), (AccessLevel.GENERIC, 6)):
+            ReleaseWave.objects.create(advisory=advisory, level=level, scheduled_at=now + timedelta(minutes=minutes))
+        return advisory_services.schedule_advisory(actor=actor, advisory=advisory)
+
+    def _print_logins(self, partners, released, live):
+        write = self.stdout.write
+        write("")
+        write(self.style.SUCCESS("Forewarn demo data is ready."))
+        write(f"Released {len(released)} due waves now. Live demo: {live.identifier}, waves at:")
+        for wave in live.waves.order_by("scheduled_at"):
+            write(
+                f"  {wave.get_level_display():>8}: {wave.scheduled_at:%Y-%m-%d %H:%M} UTC ({wave.get_status_display()})"
+            )
+        write(f"\nEvery demo account's password: {DEMO_PASSWORD}")
+        write("  manager@forewarn.test        program manager   -> /manage/")
+        write("  compliance@forewarn.test     compliance officer -> /manage/")
+        for partner in partners:
+            slug = _slug(partner.legal_name)
+            note = {
+                "CN": "capped at generic by jurisdiction policy",
+                "CA": "NDA expired: no access",
+                "FR": "no PoC addendum: capped at standard",
+            }.get(str(partner.country), "suspended" if partner.status == PartnerStatus.SUSPENDED else "")
+            write(
+                f"  admin@{slug}.test / analyst@{slug}.test  {partner} ({partner.country}, "
+                f"assigned {partner.get_assigned_level_display()}){' - ' + note if note else ''}"
+            )

@@ -1,0 +1,238 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django_fsm import FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from core.levels import AccessLevel
+from core.storage import private_storage
+
+
+class TLP(models.TextChoices):
+    """FIRST Traffic Light Protocol 2.0."""
+
+    CLEAR = "CLEAR", "TLP:CLEAR"
+    GREEN = "GREEN", "TLP:GREEN"
+    AMBER = "AMBER", "TLP:AMBER"
+    AMBER_STRICT = "AMBER+STRICT", "TLP:AMBER+STRICT"
+    RED = "RED", "TLP:RED"
+
+
+class AdvisoryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RELEASED = "released", "Released to partners"
+    PUBLIC = "public", "Public"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class Advisory(models.Model):
+    identifier = models.CharField(
+        max_length=20,
+        unique=True,
+        editable=False,
+        validators=[RegexValidator(r"^FWN-\d{4}-\d{4,}$", "Identifiers look like FWN-2026-0001.")],
+    )
+    title = models.CharField(max_length=300)
+    cve_ids = models.JSONField(default=list, blank=True, help_text='e.g. ["CVE-2026-12345"]')
+    affected_products = models.TextField(blank=True)
+    cvss_vector = models.CharField(max_length=200, blank=True)
+    cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.AMBER)
+    public_release_at = models.DateTimeField(help_text="UTC. The generic wave releases at this instant.")
+    status = FSMField(choices=AdvisoryStatus.choices, default=AdvisoryStatus.DRAFT, protected=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-public_release_at", "-id"]
+        verbose_name_plural = "advisories"
+        permissions = [("receive_advisory", "Released to the holder through a release wave")]
+
+    def __str__(self):
+        return f"{self.identifier} {self.title}"
+
+    @transition(field=status, source=AdvisoryStatus.DRAFT, target=AdvisoryStatus.SCHEDULED)
+    def schedule(self):
+        pass
+
+    @transition(field=status, source=AdvisoryStatus.SCHEDULED, target=AdvisoryStatus.DRAFT)
+    def unschedule(self):
+        pass
+
+    @transition(field=status, source=AdvisoryStatus.SCHEDULED, target=AdvisoryStatus.RELEASED)
+    def mark_released(self):
+        pass
+
+    @transition(field=status, source=AdvisoryStatus.RELEASED, target=AdvisoryStatus.PUBLIC)
+    def mark_public(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[AdvisoryStatus.DRAFT, AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC],
+        target=AdvisoryStatus.WITHDRAWN,
+    )
+    def withdraw(self):
+        pass
+
+
+DOCUMENT_LEVELS = [(AccessLevel.GENERIC.value, "generic"), (AccessLevel.STANDARD.value, "standard")]
+ARTIFACT_LEVELS = [(AccessLevel.STANDARD.value, "standard"), (AccessLevel.EARLY.value, "early")]
+WAVE_LEVELS = [(level.value, level.label) for level in AccessLevel if level != AccessLevel.NONE]
+
+
+class AdvisoryDocument(models.Model):
+    """A written description: `generic` (for everyone at public release) or `standard` (technical details and
+    detection guidance)."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="documents")
+    level = models.PositiveSmallIntegerField(choices=DOCUMENT_LEVELS)
+    title = models.CharField(max_length=300)
+    body_markdown = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["level"]
+        permissions = [("receive_advisorydocument", "Released to the holder through a release wave")]
+        constraints = [models.UniqueConstraint(fields=["advisory", "level"], name="one_document_per_level")]
+
+    def __str__(self):
+        return f"{self.advisory.identifier} {self.get_level_display()} description"
+
+
+def artifact_upload_path(artifact, filename):
+    return f"artifacts/{artifact.advisory.identifier}/{filename}"
+
+
+class Artifact(models.Model):
+    """A file for partners: detection rules, IOCs (standard) or proof-of-concept code (early). Kept in private
+    storage and served only by an authorised view."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="artifacts")
+    level = models.PositiveSmallIntegerField(choices=ARTIFACT_LEVELS)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    file = models.FileField(storage=private_storage, upload_to=artifact_upload_path)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(editable=False)
+    sha256 = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["level", "name"]
+        permissions = [("receive_artifact", "Released to the holder through a release wave")]
+
+    def __str__(self):
+        return f"{self.advisory.identifier} {self.name}"
+
+
+class WaveStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    RELEASED = "released", "Released"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ReleaseWave(models.Model):
+    """When the advisory's content of one level goes out to the partners entitled to that level."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="waves")
+    level = models.PositiveSmallIntegerField(choices=WAVE_LEVELS)
+    scheduled_at = models.DateTimeField(help_text="UTC.")
+    status = FSMField(choices=WaveStatus.choices, default=WaveStatus.SCHEDULED, protected=True)
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["scheduled_at", "-level"]
+        constraints = [models.UniqueConstraint(fields=["advisory", "level"], name="one_wave_per_level")]
+        indexes = [models.Index(fields=["status", "scheduled_at"])]
+
+    def __str__(self):
+        return f"{self.advisory.identifier} {self.get_level_display()} wave at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+    @transition(field=status, source=WaveStatus.SCHEDULED, target=WaveStatus.RELEASED)
+    def mark_released(self):
+        pass
+
+    @transition(field=status, source=WaveStatus.SCHEDULED, target=WaveStatus.CANCELLED)
+    def cancel(self):
+        pass
+
+    def clean(self):
+        if self.pk and self.status != WaveStatus.SCHEDULED:
+            stored = ReleaseWave.objects.filter(pk=self.pk).values_list("scheduled_at", flat=True).first()
+            if stored is not None and stored != self.scheduled_at:
+                raise ValidationError({"scheduled_at": "A released or cancelled wave's time can no longer change."})
+
+
+class Delivery(models.Model):
+    """One organisation's receipt of one wave, with the secret token its served copies are fingerprinted with."""
+
+    wave = models.ForeignKey(ReleaseWave, on_delete=models.PROTECT, related_name="deliveries")
+    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="deliveries")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deliveries")
+    level = models.PositiveSmallIntegerField(choices=WAVE_LEVELS)
+    fingerprint_token = models.CharField(max_length=64, unique=True, editable=False)
+    delivered_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-delivered_at"]
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["wave", "partner"], name="one_delivery_per_wave_and_partner")]
+        indexes = [models.Index(fields=["partner", "advisory", "level"])]
+
+    def __str__(self):
+        return f"{self.advisory.identifier} to {self.partner} ({self.get_level_display()})"
+
+
+class AccessKind(models.TextChoices):
+    VIEW = "view", "Viewed advisory"
+    DOWNLOAD = "download", "Downloaded file"
+
+
+class DownloadEvent(models.Model):
+    """Every view of an advisory page and every file download by a partner user."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="download_events")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="download_events")
+    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="download_events")
+    artifact = models.ForeignKey(Artifact, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    delivery = models.ForeignKey(Delivery, null=True, on_delete=models.PROTECT, related_name="download_events")
+    kind = models.CharField(max_length=20, choices=AccessKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["advisory", "partner", "created_at"])]
+
+    def __str__(self):
+        return f"{self.user} {self.get_kind_display()} {self.advisory.identifier} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Direct foreign-key object permission tables (django-guardian): fast joins and no orphans on pk reuse.
+class AdvisoryUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Advisory, on_delete=models.CASCADE)
+
+
+class AdvisoryGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Advisory, on_delete=models.CASCADE)
+
+
+class AdvisoryDocumentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(AdvisoryDocument, on_delete=models.CASCADE)
+
+
+class AdvisoryDocumentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(AdvisoryDocument, on_delete=models.CASCADE)
+
+
+class ArtifactUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Artifact, on_delete=models.CASCADE)
+
+
+class ArtifactGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Artifact, on_delete=models.CASCADE)

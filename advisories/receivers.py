@@ -1,0 +1,11 @@
+from django.dispatch import receiver
+
+from advisories.services import revoke_partner_grants
+from partners.models import PartnerStatus
+from partners.signals import standing_changed
+
+
+@receiver(standing_changed, dispatch_uid="advisories.revoke_grants_on_removal")
+def revoke_grants_on_removal(sender, partner_id, new_status, **kwargs):
+    if new_status == PartnerStatus.REMOVED:
+        revoke_partner_grants(partner_id=partner_id)

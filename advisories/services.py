@@ -1,0 +1,330 @@
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mass_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from guardian.utils import get_group_obj_perms_model
+
+from advisories.models import (
+    Advisory,
+    AdvisoryDocument,
+    AdvisoryStatus,
+    Artifact,
+    Delivery,
+    DownloadEvent,
+    ReleaseWave,
+    WaveStatus,
+)
+from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
+from core.levels import AccessLevel
+from core.roles import require_program_manager
+from core.services import record_audit_event
+from partners.models import Partner, PartnerMembership, PartnerStatus
+
+RELEASABLE_ADVISORY_STATES = (AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED)
+
+
+# Authoring (the manager UI comes later; the Django admin calls these) ------------------------------------------
+
+
+def next_advisory_identifier(year: int) -> str:
+    prefix = f"FWN-{year}-"
+    numbers = [
+        int(i.removeprefix(prefix))
+        for i in Advisory.objects.filter(identifier__startswith=prefix).values_list("identifier", flat=True)
+    ]
+    return f"{prefix}{max(numbers, default=0) + 1:04d}"
+
+
+def create_advisory(*, actor, title: str, public_release_at: datetime, **fields) -> Advisory:
+    """Create a draft advisory with the next free FWN-YYYY-NNNN identifier."""
+    require_program_manager(actor)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                advisory = Advisory(title=title, public_release_at=public_release_at, **fields)
+                advisory.identifier = next_advisory_identifier(timezone.now().year)
+                advisory.full_clean(exclude=["status"])
+                advisory.save()
+                record_audit_event(actor=actor, action="advisory.created", target=advisory)
+                return advisory
+        except IntegrityError:
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
+    """Save an artifact file to private storage with its size and sha256. Refuses files over the size limit."""
+    require_program_manager(actor)
+    if uploaded_file.size > settings.ARTIFACT_MAX_BYTES:
+        raise ValidationError({"file": f"Files may be at most {settings.ARTIFACT_MAX_BYTES // (1024 * 1024)} MiB."})
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    with transaction.atomic():
+        artifact.sha256 = digest.hexdigest()
+        artifact.size = uploaded_file.size
+        artifact.content_type = getattr(uploaded_file, "content_type", None) or artifact.content_type
+        artifact.file.save(uploaded_file.name, uploaded_file, save=False)
+        artifact.save()
+        record_audit_event(
+            actor=actor,
+            action="artifact.stored",
+            target=artifact,
+            details={"sha256": artifact.sha256, "size": artifact.size},
+        )
+    return artifact
+
+
+def validate_release_plan(advisory: Advisory, waves: list[ReleaseWave]) -> None:
+    """early <= standard <= public release, and the generic wave exactly at public release."""
+    at = {wave.level: wave.scheduled_at for wave in waves if wave.status != WaveStatus.CANCELLED}
+    if at.get(AccessLevel.GENERIC) != advisory.public_release_at:
+        raise ValidationError("The generic wave must be scheduled at the public release time.")
+    order = [at.get(AccessLevel.EARLY), at.get(AccessLevel.STANDARD), at[AccessLevel.GENERIC]]
+    present = [moment for moment in order if moment is not None]
+    if present != sorted(present):
+        raise ValidationError("Waves must run in order: early, then standard, then public release.")
+
+
+def schedule_advisory(*, actor, advisory: Advisory) -> Advisory:
+    """Move a draft advisory with a valid release plan to scheduled, so that its waves release on time."""
+    require_program_manager(actor)
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if advisory.status != AdvisoryStatus.DRAFT:
+            raise ValidationError(f"Only a draft can be scheduled; this advisory is {advisory.get_status_display()}.")
+        waves = list(advisory.waves.all())
+        validate_release_plan(advisory, waves)
+        if min(wave.scheduled_at for wave in waves) <= timezone.now():
+            raise ValidationError("A release plan cannot start in the past.")
+        advisory.schedule()
+        advisory.save()
+        record_audit_event(
+            actor=actor,
+            action="advisory.scheduled",
+            target=advisory,
+            details={AccessLevel(w.level).label: w.scheduled_at.isoformat() for w in waves},
+        )
+    return advisory
+
+
+# Release ---------------------------------------------------------------------------------------------------------
+
+
+def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[int]) -> None:
+    """Bulk-grant the receive permission on the advisory and on its documents and artifacts up to `level`."""
+    released = [
+        (Advisory, [advisory]),
+        (AdvisoryDocument, list(advisory.documents.filter(level__lte=level))),
+        (Artifact, list(advisory.artifacts.filter(level__lte=level))),
+    ]
+    for model, objects in released:
+        if not objects:
+            continue
+        permission = Permission.objects.get(
+            content_type=ContentType.objects.get_for_model(model), codename=release_permission_codename(model)
+        )
+        permission_model = get_group_obj_perms_model(model)
+        permission_model.objects.bulk_create(
+            [
+                permission_model(group_id=group_id, permission=permission, content_object=obj)
+                for group_id in group_ids
+                for obj in objects
+            ],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+
+
+def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
+    """Deliver a released (or releasing) wave to those of `partners` entitled to its level at `at` that hold no
+    delivery of this advisory at this level or above yet. The same path serves a wave's release and a partner who
+    becomes entitled later. Returns the new delivery ids. Runs in the caller's transaction."""
+    levels = effective_levels(partners, at)
+    entitled = {partner_id for partner_id, level in levels.items() if level >= wave.level}
+    if not entitled:
+        return []
+    already = set(
+        Delivery.objects.filter(advisory_id=wave.advisory_id, partner__in=partners, level__gte=wave.level).values_list(
+            "partner_id", flat=True
+        )
+    )
+    recipients = sorted(entitled - already)
+    if not recipients:
+        return []
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                wave=wave,
+                advisory_id=wave.advisory_id,
+                partner_id=partner_id,
+                level=wave.level,
+                fingerprint_token=secrets.token_hex(32),
+                delivered_at=at,
+            )
+            for partner_id in recipients
+        ],
+        batch_size=5000,
+    )
+    group_ids = list(partners.filter(pk__in=recipients).values_list("group_id", flat=True))
+    _grant_released_objects(advisory=wave.advisory, level=wave.level, group_ids=group_ids)
+    return list(Delivery.objects.filter(wave=wave, partner_id__in=recipients).values_list("id", flat=True))
+
+
+def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
+    """Release one locked, due wave: deliveries and grants for every entitled partner, the wave marked released,
+    the advisory's status advanced, an audit event. Returns the new delivery ids."""
+    advisory = wave.advisory
+    delivery_ids = deliver_wave(wave=wave, partners=Partner.objects.filter(status=PartnerStatus.ACTIVE), at=at)
+    wave.mark_released()
+    wave.released_at = at
+    wave.save(update_fields=["status", "released_at"])
+    if advisory.status == AdvisoryStatus.SCHEDULED:
+        advisory.mark_released()
+    if wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED:
+        advisory.mark_public()
+    advisory.save(update_fields=["status", "updated_at"])
+    record_audit_event(
+        actor=None,
+        action="wave.released",
+        target=wave,
+        details={
+            "advisory": advisory.identifier,
+            "level": AccessLevel(wave.level).label,
+            "scheduled_at": wave.scheduled_at.isoformat(),
+            "released_at": at.isoformat(),
+            "deliveries": len(delivery_ids),
+        },
+    )
+    return delivery_ids
+
+
+def _queue_release_notices(delivery_ids: list[int]) -> None:
+    from advisories.tasks import send_release_notices
+
+    batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
+    for start in range(0, len(delivery_ids), batch_size):
+        send_release_notices.delay(delivery_ids[start : start + batch_size])
+
+
+def release_due_waves(*, now: datetime | None = None) -> list[int]:
+    """Release every wave whose time has come, each in its own transaction, oldest first and the earliest level
+    first. Waves locked by a concurrent run are skipped, so two runs never release one wave twice; a wave whose
+    time has not come is never touched. Returns the ids of the waves released."""
+    released = []
+    while True:
+        at = now or timezone.now()
+        with transaction.atomic():
+            wave = (
+                ReleaseWave.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("advisory")
+                .filter(
+                    status=WaveStatus.SCHEDULED,
+                    scheduled_at__lte=at,
+                    advisory__status__in=RELEASABLE_ADVISORY_STATES,
+                )
+                .order_by("scheduled_at", "-level")
+                .first()
+            )
+            if wave is None:
+                return released
+            # The advisory row is locked too, so that concurrent waves of one advisory advance its status in turn.
+            wave.advisory = Advisory.objects.select_for_update().get(pk=wave.advisory_id)
+            delivery_ids = release_wave(wave=wave, at=at)
+            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
+        released.append(wave.pk)
+
+
+def send_release_notices(*, delivery_ids: list[int]) -> int:
+    """Email the active members of each organisation that received one of these deliveries, once per delivery.
+    The email names the advisory and links to the portal; it carries none of the embargoed content."""
+    with transaction.atomic():
+        deliveries = list(
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("advisory", "partner")
+            .filter(pk__in=delivery_ids, notified_at__isnull=True)
+        )
+        if not deliveries:
+            return 0
+        emails_by_partner: dict[int, list[str]] = {}
+        for partner_id, email in PartnerMembership.objects.filter(
+            partner_id__in={d.partner_id for d in deliveries}, is_active=True, user__is_active=True
+        ).values_list("partner_id", "user__email"):
+            emails_by_partner.setdefault(partner_id, []).append(email)
+        messages = []
+        for delivery in deliveries:
+            advisory = delivery.advisory
+            recipients = emails_by_partner.get(delivery.partner_id, [])
+            if not recipients:
+                continue
+            subject = f"[Forewarn] {advisory.identifier} released to {delivery.partner} ({advisory.get_tlp_display()})"
+            body = (
+                f"Advisory {advisory.identifier} is now available to {delivery.partner} at the "
+                f"{delivery.get_level_display()} level.\n\n"
+                f"Public release: {advisory.public_release_at:%Y-%m-%d %H:%M} UTC.\n"
+                f"Read it in the portal: {settings.FOREWARN_PORTAL_URL}/portal/advisories/{advisory.identifier}/\n\n"
+                f"Handle according to {advisory.get_tlp_display()} and your program agreement."
+            )
+            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+        send_mass_mail(messages, fail_silently=False)
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(notified_at=timezone.now())
+    return len(messages)
+
+
+# Partner access records ------------------------------------------------------------------------------------------
+
+
+def record_access(
+    *,
+    access: PartnerAccess,
+    user,
+    advisory: Advisory,
+    kind: str,
+    artifact: Artifact | None = None,
+    ip_address=None,
+    user_agent="",
+) -> DownloadEvent:
+    """Record a partner user's view or download, tied to the delivery through which the organisation holds it."""
+    needed = object_level(artifact) if artifact is not None else AccessLevel.GENERIC
+    delivery = (
+        Delivery.objects.filter(partner=access.partner, advisory=advisory, level__gte=needed)
+        .order_by("-delivered_at")
+        .first()
+    )
+    return DownloadEvent.objects.create(
+        user=user,
+        partner=access.partner,
+        advisory=advisory,
+        artifact=artifact,
+        delivery=delivery,
+        kind=kind,
+        ip_address=ip_address,
+        user_agent=(user_agent or "")[:500],
+    )
+
+
+def revoke_partner_grants(*, partner_id: int) -> int:
+    """Delete every object permission the organisation's Group holds (on removal). Access already ended with its
+    status; this is the clean-up."""
+    group_id = Partner.objects.filter(pk=partner_id).values_list("group_id", flat=True).first()
+    removed = 0
+    with transaction.atomic():
+        for model in (Advisory, AdvisoryDocument, Artifact):
+            removed += get_group_obj_perms_model(model).objects.filter(Q(group_id=group_id)).delete()[0]
+        record_audit_event(
+            actor=None,
+            action="partner.grants_revoked",
+            target=Partner.objects.get(pk=partner_id),
+            details={"removed": removed},
+        )
+    return removed

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from advisories import services
+
+
+@shared_task(ignore_result=True)
+def release_due_waves():
+    return len(services.release_due_waves())
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def send_release_notices(delivery_ids):
+    return services.send_release_notices(delivery_ids=delivery_ids)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from advisories import views
+
+app_name = "advisories"
+
+urlpatterns = [
+    path("", views.advisory_list, name="list"),
+    path("advisories/<str:identifier>/", views.advisory_detail, name="detail"),
+    path("advisories/<str:identifier>/artifacts/<int:artifact_id>/", views.artifact_download, name="artifact"),
+]

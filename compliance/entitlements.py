@@ -1,0 +1,201 @@
+"""The entitlement rule, and the one place where partner access to released objects is decided.
+
+`compute_effective_level` is the rule itself, a pure function of facts. `effective_levels` gathers those facts
+for many partners in a fixed number of queries (release fan-out), `effective_level` for one. The access
+functions below combine the rule with the object permissions granted when a wave released; views and the API
+call them and never check access themselves.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from guardian.utils import get_group_obj_perms_model
+
+from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
+from core.levels import AccessLevel
+from partners.models import Partner, PartnerMembership, PartnerStatus
+
+
+@dataclass(frozen=True)
+class SignedAgreement:
+    contract_key: str
+    version: int
+    signed_at: datetime
+    valid_until: datetime
+
+
+def contract_cap(
+    *, versions: Iterable[ContractVersion], agreements: Iterable[SignedAgreement], at: datetime
+) -> AccessLevel:
+    """The highest level all of whose required contract versions are held signed and unexpired at `at`."""
+    current: dict[str, ContractVersion] = {}
+    for version in versions:
+        if version.effective_at <= at and (
+            version.contract_key not in current or version.version > current[version.contract_key].version
+        ):
+            current[version.contract_key] = version
+    valid_agreements = [a for a in agreements if a.signed_at <= at < a.valid_until]
+
+    def holds(required: ContractVersion) -> bool:
+        grace_until = required.previous_versions_valid_until
+        for agreement in valid_agreements:
+            if agreement.contract_key != required.contract_key:
+                continue
+            if agreement.version == required.version:
+                return True
+            if agreement.version < required.version and grace_until is not None and at < grace_until:
+                return True
+        return False
+
+    cap = AccessLevel.NONE
+    for level in (AccessLevel.GENERIC, AccessLevel.STANDARD, AccessLevel.EARLY):
+        required_here = [v for v in current.values() if v.required_from_level <= level]
+        if not all(holds(v) for v in required_here):
+            break
+        cap = level
+    return cap
+
+
+def jurisdiction_cap(*, policies: Iterable[JurisdictionPolicy], country: str, at: datetime) -> AccessLevel:
+    """The cap of the newest policy for `country` in force at `at`; no cap (early) when there is none."""
+    in_force = [p for p in policies if str(p.country) == str(country) and p.effective_at <= at]
+    if not in_force:
+        return AccessLevel.EARLY
+    return AccessLevel(max(in_force, key=lambda p: p.effective_at).cap_level)
+
+
+def enforcement_cap(*, actions: Iterable[EnforcementAction], at: datetime) -> AccessLevel:
+    """The lowest level cap set by an enforcement action in force at `at`; no cap (early) when there is none."""
+    caps = [
+        a.cap_level
+        for a in actions
+        if a.kind == EnforcementKind.LEVEL_CAP and a.starts_at <= at and (a.ends_at is None or at < a.ends_at)
+    ]
+    return AccessLevel(min(caps)) if caps else AccessLevel.EARLY
+
+
+def compute_effective_level(
+    *, status: str, assigned_level: int, contract_cap: int, jurisdiction_cap: int, enforcement_cap: int
+) -> AccessLevel:
+    """DESIGN.md's rule: none unless active; else the minimum of the assigned level and every cap."""
+    if status != PartnerStatus.ACTIVE:
+        return AccessLevel.NONE
+    return AccessLevel(min(assigned_level, contract_cap, jurisdiction_cap, enforcement_cap))
+
+
+def effective_levels(partners: models.QuerySet, at: datetime) -> dict[int, AccessLevel]:
+    """Effective level at `at` of every partner in the queryset, in five queries whatever their number."""
+    partner_rows = list(partners.values("pk", "status", "assigned_level", "country"))
+    partner_ids = partners.values("pk")
+    versions = list(ContractVersion.objects.filter(effective_at__lte=at))
+    agreements_by_partner: dict[int, list[SignedAgreement]] = defaultdict(list)
+    for row in Agreement.objects.filter(partner__in=partner_ids, signed_at__lte=at, valid_until__gt=at).values(
+        "partner_id",
+        "contract_version__contract_key",
+        "contract_version__version",
+        "signed_at",
+        "valid_until",
+    ):
+        agreements_by_partner[row["partner_id"]].append(
+            SignedAgreement(
+                contract_key=row["contract_version__contract_key"],
+                version=row["contract_version__version"],
+                signed_at=row["signed_at"],
+                valid_until=row["valid_until"],
+            )
+        )
+    policies = list(JurisdictionPolicy.objects.filter(effective_at__lte=at))
+    actions_by_partner: dict[int, list[EnforcementAction]] = defaultdict(list)
+    for action in EnforcementAction.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at),
+        partner__in=partner_ids,
+        kind=EnforcementKind.LEVEL_CAP,
+        starts_at__lte=at,
+    ):
+        actions_by_partner[action.partner_id].append(action)
+
+    return {
+        row["pk"]: compute_effective_level(
+            status=row["status"],
+            assigned_level=row["assigned_level"],
+            contract_cap=contract_cap(versions=versions, agreements=agreements_by_partner[row["pk"]], at=at),
+            jurisdiction_cap=jurisdiction_cap(policies=policies, country=row["country"], at=at),
+            enforcement_cap=enforcement_cap(actions=actions_by_partner[row["pk"]], at=at),
+        )
+        for row in partner_rows
+    }
+
+
+def effective_level(partner: Partner, at: datetime | None = None) -> AccessLevel:
+    """The partner's effective level at `at` (default: now), read from the stored facts, status included."""
+    at = at or timezone.now()
+    return effective_levels(Partner.objects.filter(pk=partner.pk), at).get(partner.pk, AccessLevel.NONE)
+
+
+# Access to released objects ------------------------------------------------------------------------------------
+
+
+def release_permission_codename(model: type[models.Model]) -> str:
+    """The object permission a partner's Group receives on each object of `model` released to it."""
+    return f"receive_{model._meta.model_name}"
+
+
+def object_level(obj: models.Model) -> AccessLevel:
+    """The level an object requires: its `level` field, or generic for objects without one (the advisory)."""
+    return AccessLevel(getattr(obj, "level", AccessLevel.GENERIC))
+
+
+@dataclass(frozen=True)
+class PartnerAccess:
+    membership: PartnerMembership
+    level: AccessLevel
+
+    @property
+    def partner(self) -> Partner:
+        return self.membership.partner
+
+
+def partner_access(user, at: datetime | None = None) -> PartnerAccess | None:
+    """The user's organisation and its effective level now; None for anyone who is not an active member of a
+    partner organisation (anonymous, inactive, staff). The level is `none` while the organisation may see nothing
+    (suspended, removed, unsigned, capped to none)."""
+    if not user.is_authenticated or not user.is_active or user.is_staff:
+        return None
+    membership = PartnerMembership.objects.select_related("partner").filter(user=user, is_active=True).first()
+    if membership is None:
+        return None
+    return PartnerAccess(membership=membership, level=effective_level(membership.partner, at))
+
+
+def released_objects(queryset: models.QuerySet, access: PartnerAccess | None) -> models.QuerySet:
+    """Narrow `queryset` to the objects released to the organisation (object permission on its Group) whose
+    level its effective level reaches."""
+    if access is None or access.level == AccessLevel.NONE:
+        return queryset.none()
+    model = queryset.model
+    permission_model = get_group_obj_perms_model(model)
+    granted = permission_model.objects.filter(
+        group_id=access.partner.group_id,
+        permission__codename=release_permission_codename(model),
+        permission__content_type=ContentType.objects.get_for_model(model),
+    ).values("content_object")
+    queryset = queryset.filter(pk__in=granted)
+    if any(field.name == "level" for field in model._meta.concrete_fields):
+        queryset = queryset.filter(level__lte=access.level)
+    return queryset
+
+
+def get_released_object_or_404(queryset: models.QuerySet, access: PartnerAccess | None, **lookup) -> models.Model:
+    """The one object matching `lookup` if the organisation may see it; 404 otherwise, so that a partner cannot
+    tell a forbidden object from one that does not exist."""
+    obj = released_objects(queryset, access).filter(**lookup).first()
+    if obj is None:
+        raise Http404("No such advisory or file.")
+    return obj

@@ -1,0 +1,119 @@
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_countries.fields import CountryField
+
+from core.levels import AccessLevel
+
+
+class ContractVersion(models.Model):
+    """One published version of a program contract (e.g. the NDA, the PoC-handling addendum).
+
+    A version is required for `required_from_level` and every level above it. Within one contract (`contract_key`)
+    the newest version in effect is the one partners must hold; agreements to the version before it keep counting
+    until `previous_versions_valid_until` (the re-sign deadline), or stop when the new version takes effect."""
+
+    contract_key = models.SlugField(max_length=50, help_text="Identifies the contract across its versions, e.g. 'nda'.")
+    title = models.CharField(max_length=200)
+    version = models.PositiveIntegerField()
+    text = models.TextField(help_text="Markdown.")
+    text_sha256 = models.CharField(max_length=64, editable=False)
+    effective_at = models.DateTimeField()
+    required_from_level = models.PositiveSmallIntegerField(
+        choices=[(level.value, level.label) for level in AccessLevel if level != AccessLevel.NONE]
+    )
+    validity_days = models.PositiveIntegerField(default=365, help_text="How long a signature stays valid.")
+    previous_versions_valid_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract_key", "-version"]
+        constraints = [models.UniqueConstraint(fields=["contract_key", "version"], name="unique_contract_version")]
+
+    def __str__(self):
+        return f"{self.title} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        self.text_sha256 = hashlib.sha256(self.text.encode()).hexdigest()
+        super().save(*args, **kwargs)
+
+
+class Agreement(models.Model):
+    """A partner organisation's signature of one contract version, with the evidence of signing."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="agreements")
+    contract_version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, related_name="agreements")
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    signer_name = models.CharField(max_length=200)
+    signer_title = models.CharField(max_length=200)
+    signed_at = models.DateTimeField()
+    valid_until = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    signed_text_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-signed_at"]
+        indexes = [models.Index(fields=["partner", "valid_until"])]
+
+    def __str__(self):
+        return f"{self.partner} signed {self.contract_version} on {self.signed_at:%Y-%m-%d}"
+
+    def clean(self):
+        if self.valid_until and self.signed_at and self.valid_until <= self.signed_at:
+            raise ValidationError({"valid_until": "An agreement must be valid for some time after signing."})
+
+
+class JurisdictionPolicy(models.Model):
+    """The cap on access for partners in one country, in force from `effective_at` until a newer policy for the
+    same country. A cap of `early` lifts an earlier cap."""
+
+    country = CountryField()
+    cap_level = models.PositiveSmallIntegerField(choices=AccessLevel.choices)
+    effective_at = models.DateTimeField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["country", "-effective_at"]
+        verbose_name_plural = "jurisdiction policies"
+        constraints = [models.UniqueConstraint(fields=["country", "effective_at"], name="unique_policy_per_instant")]
+
+    def __str__(self):
+        return f"{self.country.name}: capped at {self.get_cap_level_display()} from {self.effective_at:%Y-%m-%d}"
+
+
+class EnforcementKind(models.TextChoices):
+    WARNING = "warning", "Warning"
+    LEVEL_CAP = "level_cap", "Level cap"
+    SUSPENSION = "suspension", "Suspension"
+    REMOVAL = "removal", "Removal"
+    REINSTATEMENT = "reinstatement", "Reinstatement"
+
+
+class EnforcementAction(models.Model):
+    """A measure taken against a partner. A level cap limits the partner's effective level while in force."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="enforcement_actions")
+    kind = models.CharField(max_length=20, choices=EnforcementKind.choices)
+    cap_level = models.PositiveSmallIntegerField(choices=AccessLevel.choices, null=True, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="level_cap") | models.Q(cap_level__isnull=False),
+                name="level_cap_has_a_level",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.partner} from {self.starts_at:%Y-%m-%d}"

@@ -1,0 +1,27 @@
+"""Staff roles are Django groups; partner roles are memberships (see partners.models)."""
+
+PROGRAM_MANAGERS = "program-managers"
+COMPLIANCE_OFFICERS = "compliance-officers"
+STAFF_GROUPS = (PROGRAM_MANAGERS, COMPLIANCE_OFFICERS)
+
+
+def has_staff_role(user, role: str) -> bool:
+    if not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    return user.is_superuser or user.groups.filter(name=role).exists()
+
+
+def is_program_manager(user) -> bool:
+    return has_staff_role(user, PROGRAM_MANAGERS)
+
+
+def is_compliance_officer(user) -> bool:
+    return has_staff_role(user, COMPLIANCE_OFFICERS)
+
+
+def require_program_manager(actor) -> None:
+    """Refuse the action unless the actor is a program manager (services call this first)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not is_program_manager(actor):
+        raise PermissionDenied("Only program managers may do this.")
