@@ -20,7 +20,7 @@ from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS
 from partners import services as partner_services
 from partners.models import MemberRole, Partner, PartnerStatus
 
-DEMO_PASSWORD = "forewarn-demo-2026"
+DEMO_PASSWORD = "forewarn-demo-2026"  # noqa: S105 - printed for newcomers; demo data only
 
 # legal name, country, assigned level, contracts signed ("nda", "poc"), NDA expired, suspended
 DEMO_PARTNERS = [
@@ -72,12 +72,14 @@ alert tcp any any -> $HOME_NET 445 (msg:"FWN {identifier} malformed length"; sid
 
 DEMO_ADVISORIES = [
     ("Remote code execution in Contoso Mail Server transport", "Contoso Mail Server 2019, 2022",
-     "smtp-transport", "execute code as SYSTEM", "CVE-2026-31001", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "9.8"),
+     "smtp-transport", "execute code as SYSTEM", "CVE-2026-31001",
+     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "9.8"),
     ("Privilege escalation in Fabrikam Hypervisor vSwitch", "Fabrikam Hypervisor 8.x",
      "vswitch", "escape the guest and run code on the host", "CVE-2026-31002",
      "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:C/C:H/I:H/A:H", "8.8"),
     ("Authentication bypass in Northgate VPN gateway", "Northgate VPN 5.0 to 5.4",
-     "session-broker", "bypass authentication", "CVE-2026-31003", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N", "9.1"),
+     "session-broker", "bypass authentication", "CVE-2026-31003",
+     "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N", "9.1"),
 ]  # fmt: skip
 
 LIVE_ADVISORY = ("Memory corruption in Litware Document Viewer", "Litware Document Viewer 12", "font-parser",
@@ -192,7 +194,10 @@ class Command(BaseCommand):
         )
         rule = f'rule FWN_{advisory.identifier.replace("-", "_")} {{ strings: $h = "{component}" condition: $h }}\n'
         poc = f'"""Proof of concept for {advisory.identifier}. Run only in an isolated lab."""\nimport socket\n\n'
-        poc += "def trigger(host):\n    payload = b'\\x41' * 8192\n    socket.create_connection((host, 445)).send(payload)\n"
+        poc += (
+            "def trigger(host):\n    payload = b'\\x41' * 8192\n"
+            "    socket.create_connection((host, 445)).send(payload)\n"
+        )
         for level, name, filename, content, content_type in (
             (AccessLevel.STANDARD, "YARA detection rule", "detection.yar", rule, "text/plain"),
             (AccessLevel.EARLY, "Proof of concept", "poc.py", poc, "text/x-python"),

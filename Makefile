@@ -1,0 +1,30 @@
+# Forewarn: `make run` starts the portal with demo data; `make test` runs lint and the whole test suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+.PHONY: run test venv lint migrate
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo "Forewarn is starting at http://127.0.0.1:8000/ (web, Celery worker and beat; Ctrl-C stops all three)"
+	$(BIN)/honcho --procfile Procfile.dev start
+
+lint: venv
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)

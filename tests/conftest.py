@@ -1,0 +1,49 @@
+import pytest
+
+from core.levels import AccessLevel
+from tests.factories import (
+    AgreementFactory,
+    ContractVersionFactory,
+    MembershipFactory,
+    PartnerFactory,
+    ProgramManagerFactory,
+)
+
+
+@pytest.fixture
+def manager(db):
+    return ProgramManagerFactory(email="manager@example.test")
+
+
+@pytest.fixture
+def nda(db):
+    return ContractVersionFactory(contract_key="nda", required_from_level=AccessLevel.GENERIC)
+
+
+@pytest.fixture
+def poc_addendum(db):
+    return ContractVersionFactory(
+        contract_key="poc-addendum", title="PoC handling addendum", required_from_level=AccessLevel.EARLY
+    )
+
+
+@pytest.fixture
+def make_partner(db, nda, poc_addendum):
+    """A partner at `level` holding the agreements that level needs (or those named in `contracts`)."""
+
+    def make(*, level=AccessLevel.EARLY, country="US", contracts=None, **fields):
+        partner = PartnerFactory(assigned_level=level, country=country, **fields)
+        signed = contracts if contracts is not None else [nda, poc_addendum]
+        for version in signed:
+            AgreementFactory(partner=partner, contract_version=version)
+        return partner
+
+    return make
+
+
+@pytest.fixture
+def member_of(db):
+    def make(partner, **fields):
+        return MembershipFactory(partner=partner, **fields).user
+
+    return make

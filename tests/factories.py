@@ -1,0 +1,142 @@
+from datetime import timedelta
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave
+from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
+from core.levels import AccessLevel
+from core.roles import PROGRAM_MANAGERS
+from partners.models import MemberRole, Partner, PartnerMembership
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["email"]
+
+    email = factory.Sequence(lambda n: f"person{n}@example.test")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class ProgramManagerFactory(UserFactory):
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        self.groups.add(Group.objects.get_or_create(name=PROGRAM_MANAGERS)[0])
+
+
+class PartnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partner
+
+    legal_name = factory.Sequence(lambda n: f"Partner {n} Security Ltd")
+    country = "US"
+    assigned_level = AccessLevel.EARLY
+    group = factory.LazyAttribute(lambda partner: Group.objects.create(name=f"partner:{partner.legal_name}"))
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartnerMembership
+
+    user = factory.SubFactory(UserFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    role = MemberRole.ANALYST
+
+
+class ContractVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ContractVersion
+
+    contract_key = "nda"
+    title = "Partner Program NDA"
+    version = 1
+    text = "The partner keeps advisories confidential until public release."
+    effective_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))
+    required_from_level = AccessLevel.GENERIC
+
+
+class AgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agreement
+
+    partner = factory.SubFactory(PartnerFactory)
+    contract_version = factory.SubFactory(ContractVersionFactory)
+    signer_name = "Alex Signer"
+    signer_title = "CISO"
+    signed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
+    valid_until = factory.LazyAttribute(lambda agreement: agreement.signed_at + timedelta(days=365))
+    signed_text_sha256 = factory.LazyAttribute(lambda agreement: agreement.contract_version.text_sha256)
+
+
+class JurisdictionPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JurisdictionPolicy
+
+    country = "CN"
+    cap_level = AccessLevel.GENERIC
+    effective_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=30))
+    reason = "Law requires reporting vulnerabilities to the government."
+
+
+class LevelCapFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EnforcementAction
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = EnforcementKind.LEVEL_CAP
+    cap_level = AccessLevel.STANDARD
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+    reason = "PoC misuse: no PoC for six months."
+
+
+class AdvisoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Advisory
+
+    identifier = factory.Sequence(lambda n: f"FWN-2026-{n + 1:04d}")
+    title = factory.Sequence(lambda n: f"Remote code execution in Product {n}")
+    cve_ids = factory.Sequence(lambda n: [f"CVE-2026-{n + 10000}"])
+    public_release_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    status = AdvisoryStatus.SCHEDULED
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdvisoryDocument
+
+    advisory = factory.SubFactory(AdvisoryFactory)
+    level = AccessLevel.GENERIC
+    title = factory.LazyAttribute(lambda d: f"{AccessLevel(d.level).label} description")
+    body_markdown = factory.LazyAttribute(lambda d: f"The {AccessLevel(d.level).label} description of the flaw.")
+
+
+class ArtifactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Artifact
+
+    advisory = factory.SubFactory(AdvisoryFactory)
+    level = AccessLevel.STANDARD
+    name = "Detection rule"
+    file = factory.LazyAttribute(lambda a: ContentFile(a.content, name=a.filename))
+    content_type = "text/plain"
+    size = factory.LazyAttribute(lambda a: len(a.content))
+    sha256 = factory.LazyAttribute(lambda a: __import__("hashlib").sha256(a.content).hexdigest())
+
+    class Params:
+        content = b'rule demo { strings: $a = "x" condition: $a }\n'
+        filename = "detection.yar"
+
+
+class WaveFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ReleaseWave
+
+    advisory = factory.SubFactory(AdvisoryFactory)
+    level = AccessLevel.EARLY
+    scheduled_at = factory.LazyFunction(lambda: timezone.now() - timedelta(seconds=1))
