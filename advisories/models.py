@@ -6,6 +6,7 @@ from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from core.levels import AccessLevel
+from core.models import ProtectedStateMixin
 from core.storage import private_storage
 
 
@@ -27,7 +28,7 @@ class AdvisoryStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class Advisory(models.Model):
+class Advisory(ProtectedStateMixin, models.Model):
     identifier = models.CharField(
         max_length=20,
         unique=True,
@@ -134,7 +135,7 @@ class WaveStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class ReleaseWave(models.Model):
+class ReleaseWave(ProtectedStateMixin, models.Model):
     """When the advisory's content of one level goes out to the partners entitled to that level."""
 
     advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="waves")

@@ -107,3 +107,16 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         return hashlib.sha256(self.canonical_content()).hexdigest()
+
+
+class ProtectedStateMixin:
+    """For models whose state field is a protected django-fsm field: lets `refresh_from_db` reload the state, which
+    the protection would otherwise refuse as a direct assignment. `STATE_FIELDS` names the protected fields."""
+
+    STATE_FIELDS = ("status",)
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        for name in self.STATE_FIELDS:
+            if fields is None or name in fields:
+                self.__dict__.pop(name, None)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)

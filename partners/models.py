@@ -5,6 +5,7 @@ from django_countries.fields import CountryField
 from django_fsm import FSMField, transition
 
 from core.levels import AccessLevel
+from core.models import ProtectedStateMixin
 
 
 class PartnerStatus(models.TextChoices):
@@ -13,7 +14,7 @@ class PartnerStatus(models.TextChoices):
     REMOVED = "removed", "Removed"
 
 
-class Partner(models.Model):
+class Partner(ProtectedStateMixin, models.Model):
     """A vetted security vendor organisation. Its members share one auth Group, which holds its object
     permissions (what was released to it)."""
 

@@ -9,3 +9,4 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 
 for folder in (VAR_DIR, BROKER_DIR / "queue", BROKER_DIR / "processed"):
     folder.mkdir(parents=True, exist_ok=True)
+WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic in development
