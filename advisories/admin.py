@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from advisories import services
 from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery, DownloadEvent, ReleaseWave
@@ -13,6 +15,9 @@ class AdvisoryDocumentInline(admin.StackedInline):
 class ArtifactInline(admin.TabularInline):
     model = Artifact
     extra = 0
+    can_delete = False  # a stored file and its sha256 are evidence of what partners received
+    # A plain file input: the default one links to the file's URL, and private files have none.
+    formfield_overrides = {models.FileField: {"widget": forms.FileInput}}
     fields = ["level", "name", "description", "file", "size", "sha256"]
     readonly_fields = ["size", "sha256"]
 
@@ -45,19 +50,14 @@ class AdvisoryAdmin(admin.ModelAdmin):
             formset.save()
             return
         # Every new or replaced file goes through the service, which records its size and sha256.
-        for artifact_form in formset.forms:
-            if not artifact_form.has_changed() or artifact_form in formset.deleted_forms:
-                continue
-            artifact = artifact_form.save(commit=False)
-            artifact.advisory = form.instance
-            if "file" in artifact_form.changed_data:
+        changed_files = {id(f.instance): f.cleaned_data["file"] for f in formset.forms if "file" in f.changed_data}
+        for artifact in formset.save(commit=False):
+            if id(artifact) in changed_files:
                 services.store_artifact(
-                    actor=request.user, artifact=artifact, uploaded_file=artifact_form.cleaned_data["file"]
+                    actor=request.user, artifact=artifact, uploaded_file=changed_files[id(artifact)]
                 )
             else:
                 artifact.save()
-        for deleted in formset.deleted_objects:
-            deleted.delete()
 
     @admin.action(description="Schedule the release plan of the selected drafts")
     def schedule_release(self, request, queryset):

@@ -55,7 +55,9 @@ def test_partner_logs_in_with_email_and_password_and_lands_on_their_advisories(c
     member_of(early_partner, user=UserFactory(email="analyst@northwind.test"))
 
     response = client.post(
-        reverse("login"), {"username": "analyst@northwind.test", "password": "correct horse battery staple"}, follow=True
+        reverse("login"),
+        {"username": "analyst@northwind.test", "password": "correct horse battery staple"},
+        follow=True,
     )
 
     assert response.redirect_chain[-1][0] == reverse("advisories:list")

@@ -30,7 +30,7 @@ RELEASE_TICK_DONE = re.compile(r"Task advisories\.tasks\.release_due_waves\[[^\]
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason}. CI=true: integration tests must run there, not skip.", pytrace=False)
+        pytest.fail(f"{reason} (CI=true: integration tests must run, not skip)", pytrace=False)
     pytest.skip(reason)
 
 
