@@ -124,6 +124,7 @@ STORAGES = {
 ARTIFACT_MAX_BYTES = env.int("FOREWARN_ARTIFACT_MAX_BYTES", default=20 * 1024 * 1024)
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Forewarn <no-reply@forewarn.test>")
 FOREWARN_PORTAL_URL = env.str("FOREWARN_PORTAL_URL", default="http://127.0.0.1:8000")
 
@@ -135,6 +136,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
@@ -151,8 +153,9 @@ CELERY_BEAT_SCHEDULE = {
     "release-due-waves": {
         "task": "advisories.tasks.release_due_waves",
         "schedule": timedelta(seconds=RELEASE_INTERVAL_SECONDS),
-        # A tick that no worker picked up in time is superseded by the next one.
-        "options": {"expires": RELEASE_INTERVAL_SECONDS * 2},
+        # A tick that no worker picked up in time is superseded by the next one (django-celery-beat reads
+        # expire_seconds; the interval itself is stored in whole seconds).
+        "options": {"expire_seconds": max(1, round(RELEASE_INTERVAL_SECONDS * 2))},
     },
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)

@@ -7,6 +7,6 @@ DEBUG = env.bool("DJANGO_DEBUG", default=True)
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-a-secret")
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 
-for folder in (VAR_DIR, BROKER_DIR / "queue", BROKER_DIR / "processed"):
+for folder in (VAR_DIR, BROKER_DIR / "queue", BROKER_DIR / "processed", BROKER_DIR / "control"):
     folder.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic in development

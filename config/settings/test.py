@@ -1,5 +1,7 @@
 """Tests: SQLite by default, PostgreSQL when DATABASE_URL says so (CI). Fast hashing, in-memory email."""
 
+import atexit
+import shutil
 import tempfile
 
 from .base import *  # noqa: F403
@@ -11,6 +13,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 PRIVATE_MEDIA_ROOT = env.str("FOREWARN_PRIVATE_MEDIA_ROOT", default=tempfile.mkdtemp(prefix="forewarn-test-media-"))
+atexit.register(shutil.rmtree, PRIVATE_MEDIA_ROOT, ignore_errors=True)
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT  # noqa: F405
 STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT  # noqa: F405
 CELERY_BROKER_URL = "memory://"

@@ -18,7 +18,7 @@ from core.levels import AccessLevel
 from core.models import AuditEvent
 from partners.models import Partner
 from partners.services import suspend_partner
-from tests.factories import AdvisoryFactory, ArtifactFactory, DocumentFactory, JurisdictionPolicyFactory, WaveFactory
+from tests.factories import JurisdictionPolicyFactory, WaveFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,6 @@ RELEASE_TIMEOUT_SECONDS = 20
 CATCH_UP_TIMEOUT_SECONDS = 30
 NOTICE_TIMEOUT_SECONDS = 15
 TICKS_AFTER_RELEASE = 3
-POC_CONTENT = b"print('proof of concept')\n"
 EMAIL_RECIPIENT = re.compile(r"To: (\S+@\S+)")
 
 
@@ -51,13 +50,6 @@ class PartnerCohort:
         return partner.memberships.get().user
 
 
-@dataclass(frozen=True)
-class ScheduledAdvisory:
-    advisory: Advisory
-    standard_artifact: Artifact
-    early_artifact: Artifact
-
-
 @pytest.fixture
 def cohort(make_partner, member_of, manager, nda, poc_addendum):
     JurisdictionPolicyFactory(country="CN", cap_level=AccessLevel.GENERIC)
@@ -72,20 +64,6 @@ def cohort(make_partner, member_of, manager, nda, poc_addendum):
         member_of(partner, user__email=f"analyst@{kind}.example.test")
     suspend_partner(partner=partners.suspended, actor=manager, reason="Leak under investigation.")
     return partners
-
-
-@pytest.fixture
-def scheduled_advisory():
-    advisory = AdvisoryFactory()
-    DocumentFactory(advisory=advisory, level=AccessLevel.GENERIC)
-    DocumentFactory(advisory=advisory, level=AccessLevel.STANDARD)
-    return ScheduledAdvisory(
-        advisory=advisory,
-        standard_artifact=ArtifactFactory(advisory=advisory, level=AccessLevel.STANDARD),
-        early_artifact=ArtifactFactory(
-            advisory=advisory, level=AccessLevel.EARLY, name="Proof of concept", content=POC_CONTENT, filename="poc.py"
-        ),
-    )
 
 
 def portal_client(user) -> Client:
@@ -106,12 +84,11 @@ def deliveries_of(advisory: Advisory) -> set[tuple[int, int]]:
     return set(Delivery.objects.filter(advisory=advisory).values_list("partner_id", "level"))
 
 
-def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_run(
-    start_celery, cohort, scheduled_advisory
-):
+def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_run(start_celery, cohort, advisory):
+    standard_artifact = advisory.artifacts.get(level=AccessLevel.STANDARD)
+    early_artifact = advisory.artifacts.get(level=AccessLevel.EARLY)
     celery = start_celery()
     celery.wait_until_releasing()
-    advisory = scheduled_advisory.advisory
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now() + WAVE_LEAD_TIME)
     later_waves = [
         WaveFactory(advisory=advisory, level=AccessLevel.STANDARD, scheduled_at=timezone.now() + timedelta(days=1)),
@@ -125,7 +102,7 @@ def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_
         wave.refresh_from_db()
         delivered = deliveries_of(advisory)
         visible = {kind: visible_identifiers(cohort.analyst(p)) for kind, p in cohort.all().items()}
-        early_download = portal_client(early_analyst).get(artifact_url(scheduled_advisory.early_artifact))
+        early_download = portal_client(early_analyst).get(artifact_url(early_artifact))
         if timezone.now() >= wave.scheduled_at:
             break
         assert wave.status == WaveStatus.SCHEDULED
@@ -149,21 +126,20 @@ def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_
     assert visible_identifiers(early_analyst) == [advisory.identifier]
     early_portal = portal_client(early_analyst)
     assert early_portal.get(reverse("advisories:detail", args=[advisory.identifier])).status_code == 200
-    assert early_portal.get(artifact_url(scheduled_advisory.standard_artifact)).status_code == 200
-    poc = early_portal.get(artifact_url(scheduled_advisory.early_artifact))
+    assert early_portal.get(artifact_url(standard_artifact)).status_code == 200
+    poc = early_portal.get(artifact_url(early_artifact))
     assert poc.status_code == 200
-    assert POC_CONTENT in b"".join(poc.streaming_content)
+    with early_artifact.file.open("rb") as stored:
+        assert stored.read() in b"".join(poc.streaming_content)
 
     # Entitled to less than early (404: not released to them) or to nothing at all (403: no access).
     expected_refusals = {"standard": 404, "capped": 404, "suspended": 403, "unsigned": 403}
+    others = {kind: cohort.analyst(partner) for kind, partner in cohort.all().items() if kind in expected_refusals}
     refusals = {
-        kind: portal_client(cohort.analyst(getattr(cohort, kind)))
-        .get(artifact_url(scheduled_advisory.early_artifact))
-        .status_code
-        for kind in expected_refusals
+        kind: portal_client(user).get(artifact_url(early_artifact)).status_code for kind, user in others.items()
     }
     assert refusals == expected_refusals
-    assert all(visible_identifiers(cohort.analyst(getattr(cohort, kind))) == [] for kind in expected_refusals)
+    assert all(visible_identifiers(user) == [] for user in others.values())
 
     delivery = Delivery.objects.get(advisory=advisory)
     celery.wait_for(
@@ -174,8 +150,7 @@ def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_
     assert set(EMAIL_RECIPIENT.findall(celery.log("worker"))) == {early_analyst.email}
 
 
-def test_overdue_waves_release_exactly_once_when_the_worker_starts_late(start_celery, cohort, scheduled_advisory):
-    advisory = scheduled_advisory.advisory
+def test_overdue_waves_release_exactly_once_when_the_worker_starts_late(start_celery, cohort, advisory):
     overdue_waves = [
         WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now() - timedelta(minutes=2)),
         WaveFactory(advisory=advisory, level=AccessLevel.STANDARD, scheduled_at=timezone.now() - timedelta(minutes=1)),
@@ -184,7 +159,7 @@ def test_overdue_waves_release_exactly_once_when_the_worker_starts_late(start_ce
 
     celery = start_celery()
     celery.wait_for(
-        lambda: ReleaseWave.objects.filter(advisory=advisory, status=WaveStatus.RELEASED).count() == 2,
+        lambda: ReleaseWave.objects.filter(advisory=advisory, status=WaveStatus.RELEASED).count() == len(overdue_waves),
         timeout=CATCH_UP_TIMEOUT_SECONDS,
         what="both overdue waves to be released",
     )
