@@ -1,16 +1,29 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.views.generic import RedirectView
 
-from core.views import home
+from core import views as core_views
 
 admin.site.site_header = "Forewarn program management"
 admin.site.site_title = "Forewarn"
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", core_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mfa/setup/", core_views.mfa_setup, name="mfa_setup"),
+    path("mfa/verify/", core_views.mfa_verify, name="mfa_verify"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("password-reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("portal/", include("advisories.urls")),
+    # One login for everyone (password, then second factor): the admin's own login page is not used.
+    path("manage/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("manage/", admin.site.urls),
 ]

@@ -1,6 +1,11 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from core import mfa
+from core.forms import SecondFactorForm
 
 
 @login_required
@@ -9,3 +14,50 @@ def home(request):
     if request.user.is_staff:
         return redirect(reverse("admin:index"))
     return redirect("advisories:list")
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("home")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_setup(request):
+    """Enrol an authenticator app; on success show the recovery codes once."""
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    device = mfa.pending_totp_device(request.user)
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = mfa.confirm_totp_device(request=request, device=device, token=form.cleaned_data["token"])
+        if codes is not None:
+            return render(request, "registration/mfa_recovery_codes.html", {"codes": codes, "next": _next_url(request)})
+        form.add_error("token", "That code is not valid. Check your device's clock and enter the current code.")
+    return render(
+        request,
+        "registration/mfa_setup.html",
+        {
+            "form": form,
+            "secret": mfa.totp_secret_base32(device),
+            "otpauth_url": device.config_url,
+            "qr_svg": mfa.provisioning_qr_svg(device),
+            "next": _next_url(request),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request):
+    """The second step of every login: a TOTP code or a recovery code."""
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if mfa.verify_second_factor(request=request, token=form.cleaned_data["token"]):
+            return redirect(_next_url(request))
+        form.add_error("token", "That code is not valid, or has been used already.")
+    return render(request, "registration/mfa_verify.html", {"form": form, "next": _next_url(request)})

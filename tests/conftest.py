@@ -1,4 +1,7 @@
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.levels import AccessLevel
 from tests.factories import (
@@ -11,6 +14,22 @@ from tests.factories import (
     PartnerFactory,
     ProgramManagerFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def force_login_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` in tests stands for a complete login: password and second factor. The login and
+    MFA flows themselves are tested through the real pages in tests/core/test_accounts.py."""
+    original_force_login = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original_force_login(self, user, backend)
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="Test authenticator", defaults={"confirmed": True})
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

@@ -51,20 +51,6 @@ def test_anonymous_visitor_is_sent_to_login(client, advisory):
 
 
 @pytest.mark.django_db
-def test_partner_logs_in_with_email_and_password_and_lands_on_their_advisories(client, early_partner, member_of):
-    member_of(early_partner, user=UserFactory(email="analyst@northwind.test"))
-
-    response = client.post(
-        reverse("login"),
-        {"username": "analyst@northwind.test", "password": "correct horse battery staple"},
-        follow=True,
-    )
-
-    assert response.redirect_chain[-1][0] == reverse("advisories:list")
-    assert response.context["access"].partner == early_partner
-
-
-@pytest.mark.django_db
 def test_wrong_password_is_refused_with_a_clear_message(client, early_partner, member_of):
     member_of(early_partner, user=UserFactory(email="analyst@northwind.test"))
 
@@ -169,7 +155,7 @@ def test_suspension_refuses_access_at_once_before_any_permission_clean_up(
 @pytest.mark.django_db
 def test_access_ends_at_the_exact_second_the_agreement_expires(early_client, advisory, early_partner):
     _release(advisory, AccessLevel.EARLY)
-    expiry = timezone.now() + timedelta(hours=1)
+    expiry = timezone.now() + timedelta(minutes=10)
     Agreement.objects.filter(partner=early_partner).update(valid_until=expiry)
 
     with time_machine.travel(expiry - timedelta(seconds=1), tick=False):

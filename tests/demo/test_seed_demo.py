@@ -1,11 +1,14 @@
 """seed_demo gives a newcomer a working program: idempotent, audited, with a live release in the next minutes."""
 
+import base64
 from datetime import timedelta
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
+from django_otp.oath import TOTP
 
 from advisories import services
 from advisories.models import Advisory, Delivery, ReleaseWave, WaveStatus
@@ -60,3 +63,21 @@ def test_seed_demo_schedules_waves_that_release_live_within_minutes():
 
     delivered_to = {str(d.partner.country) for d in Delivery.objects.filter(advisory=advisory)}
     assert delivered_to == {"US", "DE", "GB", "JP", "FR", "CN", "IL", "AU"}
+
+
+@pytest.mark.django_db
+def test_demo_accounts_log_in_with_the_printed_secret(client, capsys, settings):
+    call_command("seed_demo")
+    output = capsys.readouterr().out
+    secret = next(line.split()[2] for line in output.splitlines() if "admin@northwind.test" in line and "TOTP" in line)
+    settings.DEBUG = True
+    call_command("demo_totp_code", "admin@northwind.test")
+    printed_code = capsys.readouterr().out.strip()
+
+    client.post(reverse("login"), {"username": "admin@northwind.test", "password": "forewarn-demo-2026"})
+    expected = TOTP(base64.b32decode(secret + "=" * (-len(secret) % 8))).token()
+    assert printed_code == f"{expected:06d}"
+    response = client.post(reverse("mfa_verify"), {"token": printed_code})
+
+    assert response.status_code == 302
+    assert client.get(reverse("advisories:list")).status_code == 200

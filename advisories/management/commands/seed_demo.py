@@ -10,16 +10,19 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisories import services as advisory_services
 from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave, WaveStatus
 from compliance import services as compliance_services
 from compliance.models import Agreement, ContractVersion, JurisdictionPolicy
 from core.levels import AccessLevel
+from core.mfa import totp_secret_base32
 from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS
 from partners import services as partner_services
 from partners.models import MemberRole, Partner, PartnerStatus
 
+DEMO_AUTHENTICATOR = "Demo authenticator"
 DEMO_PASSWORD = "forewarn-demo-2026"  # noqa: S105 - printed for newcomers; demo data only
 
 # legal name, country, assigned level, contracts signed ("nda", "poc"), NDA expired, suspended
@@ -247,6 +250,16 @@ class Command(BaseCommand):
             ReleaseWave.objects.create(advisory=advisory, level=level, scheduled_at=now + timedelta(minutes=minutes))
         return advisory_services.schedule_advisory(actor=actor, advisory=advisory)
 
+    def _enrol_demo_authenticators(self, emails):
+        """Every account needs a second factor; demo accounts get theirs now, with secrets printed below."""
+        devices = {}
+        for user in get_user_model().objects.filter(email__in=emails):
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, name=DEMO_AUTHENTICATOR, defaults={"confirmed": True}
+            )
+            devices[user.email] = totp_secret_base32(device)
+        return devices
+
     def _print_logins(self, partners, released, live):
         write = self.stdout.write
         write("")
@@ -256,9 +269,10 @@ class Command(BaseCommand):
             write(
                 f"  {wave.get_level_display():>8}: {wave.scheduled_at:%Y-%m-%d %H:%M} UTC ({wave.get_status_display()})"
             )
-        write(f"\nEvery demo account's password: {DEMO_PASSWORD}")
-        write("  manager@forewarn.test        program manager   -> /manage/")
-        write("  compliance@forewarn.test     compliance officer -> /manage/")
+        accounts = [
+            ("manager@forewarn.test", "program manager, /manage/"),
+            ("compliance@forewarn.test", "compliance officer, /manage/"),
+        ]
         for partner in partners:
             slug = _slug(partner.legal_name)
             note = {
@@ -266,7 +280,14 @@ class Command(BaseCommand):
                 "CA": "NDA expired: no access",
                 "FR": "no PoC addendum: capped at standard",
             }.get(str(partner.country), "suspended" if partner.status == PartnerStatus.SUSPENDED else "")
-            write(
-                f"  admin@{slug}.test / analyst@{slug}.test  {partner} ({partner.country}, "
-                f"assigned {partner.get_assigned_level_display()}){' - ' + note if note else ''}"
-            )
+            summary = f"{partner} ({partner.country}, assigned {partner.get_assigned_level_display()})"
+            accounts += [
+                (f"admin@{slug}.test", f"{summary}{' - ' + note if note else ''}"),
+                (f"analyst@{slug}.test", "analyst of the same organisation"),
+            ]
+        secrets = self._enrol_demo_authenticators([email for email, _ in accounts])
+        write(f"\nEvery demo account's password: {DEMO_PASSWORD}")
+        write("Second factor: add the account's secret to an authenticator app, or print its current code with")
+        write("  .venv/bin/python manage.py demo_totp_code EMAIL")
+        for email, description in accounts:
+            write(f"  {email:<28} TOTP {secrets[email]}  {description}")
