@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test venv lint migrate
+.PHONY: run test venv lint migrate security
 
 venv: $(VENV)/.installed
 
@@ -25,6 +25,10 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+
+security: venv
+	$(BIN)/bandit --quiet --recursive core partners compliance advisories config --exclude '*/migrations/*'
+	$(BIN)/python .ci/audit_dependencies.py
 
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ from partners import services as partner_services
 from partners.models import MemberRole, Partner, PartnerStatus
 
 DEMO_AUTHENTICATOR = "Demo authenticator"
-DEMO_PASSWORD = "forewarn-demo-2026"  # noqa: S105 - printed for newcomers; demo data only
+DEMO_PASSWORD = "forewarn-demo-2026"  # noqa: S105 - printed for newcomers; demo data only  # nosec B105
 
 # legal name, country, assigned level, contracts signed ("nda", "poc"), NDA expired, suspended
 DEMO_PARTNERS = [
