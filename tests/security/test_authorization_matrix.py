@@ -1,0 +1,157 @@
+"""Every URL of the project, requested as every persona, answers exactly as the table says.
+
+The URL list comes from the resolver, so a new view without a row here fails this test. Object URLs are requested
+with objects of organisation A, so other organisations' users try them too (IDOR)."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from advisories import services
+from core.levels import AccessLevel
+from core.roles import COMPLIANCE_OFFICERS
+from partners import services as partner_services
+from partners.models import Partner
+from tests.factories import JurisdictionPolicyFactory, UserFactory, WaveFactory
+
+PERSONAS = ("anonymous", "analyst_a", "admin_a", "user_b", "suspended", "capped", "manager", "compliance")
+PARTNER_PERSONAS = ("analyst_a", "admin_a", "user_b", "suspended", "capped")
+STAFF_PERSONAS = ("manager", "compliance")
+
+# Outcomes: an HTTP status, "login" (redirect to the login page) or "redirect" (any other redirect). The Django admin
+# (everything under /manage/) is checked by one rule below.
+LOGIN = "login"
+REDIRECT = "redirect"
+
+
+def row(anonymous, analyst_a, admin_a, user_b, suspended, capped, manager, compliance):
+    return dict(
+        zip(PERSONAS, (anonymous, analyst_a, admin_a, user_b, suspended, capped, manager, compliance), strict=True)
+    )
+
+
+PUBLIC_PAGE = row(200, 200, 200, 200, 200, 200, 200, 200)
+SIGNED_IN_REDIRECT = row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)
+POST_ONLY = row(405, 405, 405, 405, 405, 405, 405, 405)
+
+# Advisory X is released to A at the early level and to the capped organisation at the generic level; B never
+# received it; the suspended organisation received it before its suspension.
+MATRIX = {
+    "home": row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    "login": row(200, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
+    "logout": POST_ONLY,
+    "mfa_setup": SIGNED_IN_REDIRECT,
+    "mfa_verify": SIGNED_IN_REDIRECT,
+    "password_reset": PUBLIC_PAGE,
+    "password_reset_done": PUBLIC_PAGE,
+    "password_reset_confirm": PUBLIC_PAGE,
+    "password_reset_complete": PUBLIC_PAGE,
+    "advisories:list": row(LOGIN, 200, 200, 200, 403, 200, 404, 404),
+    "advisories:detail": row(LOGIN, 200, 200, 404, 403, 200, 404, 404),
+    "advisories:artifact": row(LOGIN, 200, 200, 404, 403, 404, 404, 404),
+}
+
+# What non-staff get on the staff site where it is not the login page: its logout just redirects.
+STAFF_SITE_EXCEPTIONS = {"admin:logout": REDIRECT}
+
+
+def _all_patterns(resolver=None, namespace="", prefix=""):
+    """(name or None, full route) of every URL pattern, through includes and namespaces."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _all_patterns(entry, inner, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield (f"{namespace}{entry.name}" if entry.name else None), prefix + str(entry.pattern)
+
+
+def _concrete_path(route: str, values: dict) -> str:
+    """The route with every parameter filled in from `values` (1 for any parameter not named there)."""
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda match: str(values.get(match[1], 1)), route)
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda match: str(values.get(match[1], 1)), path)
+    return "/" + path.lstrip("^").rstrip("$")
+
+
+def _is_staff_site(route: str) -> bool:
+    return route.startswith("manage/")
+
+
+@pytest.fixture
+def world(make_partner, member_of, advisory, manager):
+    organisation_a = make_partner(level=AccessLevel.EARLY, legal_name="Organisation A")
+    suspended = make_partner(level=AccessLevel.EARLY, legal_name="Suspended Org")
+    capped = make_partner(level=AccessLevel.EARLY, legal_name="Capped Org", country="CN")
+    JurisdictionPolicyFactory(country="CN", cap_level=AccessLevel.GENERIC)
+    WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
+    services.release_due_waves()
+    generic = WaveFactory(advisory=advisory, level=AccessLevel.GENERIC, scheduled_at=timezone.now())
+    services.deliver_wave(wave=generic, partners=Partner.objects.filter(pk=capped.pk), at=timezone.now())
+    partner_services.suspend_partner(partner=suspended, actor=manager, reason="Leak under investigation")
+    organisation_b = make_partner(level=AccessLevel.EARLY, legal_name="Organisation B")
+    assert {d.partner_id: d.level for d in advisory.deliveries.all()} == {
+        organisation_a.pk: AccessLevel.EARLY,
+        suspended.pk: AccessLevel.EARLY,
+        capped.pk: AccessLevel.GENERIC,
+    }
+
+    compliance_officer = UserFactory(email="officer@forewarn.test", is_staff=True)
+    compliance_officer.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
+    users = {
+        "anonymous": None,
+        "analyst_a": member_of(organisation_a, role="analyst"),
+        "admin_a": member_of(organisation_a, role="admin"),
+        "user_b": member_of(organisation_b),
+        "suspended": member_of(suspended),
+        "capped": member_of(capped),
+        "manager": manager,
+        "compliance": compliance_officer,
+    }
+    values = {
+        "identifier": advisory.identifier,
+        "artifact_id": advisory.artifacts.get(level=AccessLevel.EARLY).pk,
+        "uidb64": "MQ",
+        "token": "set-password",
+        "object_id": "1",
+        "pk": "1",
+        "app_label": "advisories",
+        "content_type_id": "1",
+        "url": "nowhere",
+    }
+    return users, values
+
+
+def _outcome(response):
+    if response.status_code in (301, 302):
+        # The admin sends people to its own login address, which forwards to the one login page.
+        login_pages = (reverse("login"), reverse("admin:login"))
+        return LOGIN if response["Location"].startswith(login_pages) else REDIRECT
+    return response.status_code
+
+
+@pytest.mark.django_db
+def test_every_url_answers_every_persona_as_the_matrix_says(client, world):
+    users, values = world
+    patterns = list(_all_patterns())
+    unexplained = [name or route for name, route in patterns if not _is_staff_site(route) and name not in MATRIX]
+    assert unexplained == [], "URL patterns without a row in the authorization matrix"
+
+    wrong = []
+    for persona in PERSONAS:
+        client.logout()
+        if users[persona] is not None:
+            client.force_login(users[persona])
+        for name, route in patterns:
+            outcome = _outcome(client.get(_concrete_path(route, values)))
+            if _is_staff_site(route):
+                # The Django admin: only staff get past its login; it must never fail for them.
+                expected_for_others = STAFF_SITE_EXCEPTIONS.get(name, LOGIN)
+                allowed = outcome == expected_for_others if persona not in STAFF_PERSONAS else outcome != 500
+                if not allowed:
+                    wrong.append((route, persona, outcome))
+            elif outcome != MATRIX[name][persona]:
+                wrong.append((name, persona, f"got {outcome}, expected {MATRIX[name][persona]}"))
+    assert wrong == [], wrong
