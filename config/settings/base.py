@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("FOREWARN_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -55,6 +56,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
+                "advisories.context_processors.notices",
             ],
         },
     },
@@ -154,6 +156,12 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that no worker picked up in time is superseded by the next one.
         "options": {"expires": RELEASE_INTERVAL_SECONDS * 2},
     },
+}
+# Partners who chose the daily digest get it once a day at this UTC hour.
+NOTICE_DIGEST_HOUR_UTC = env.int("FOREWARN_NOTICE_DIGEST_HOUR_UTC", default=6)
+CELERY_BEAT_SCHEDULE["send-notice-digests"] = {
+    "task": "advisories.tasks.send_notice_digests",
+    "schedule": crontab(hour=NOTICE_DIGEST_HOUR_UTC, minute=0),
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
 
