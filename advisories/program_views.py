@@ -5,6 +5,7 @@ import calendar
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -25,6 +26,7 @@ from core.roles import is_program_manager
 ADVISORIES_PER_PAGE = 50
 DELIVERIES_PER_PAGE = 100
 PREVIEW_MAX_CHARS = 200_000
+MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's other fields and the multipart boundaries
 LEVEL_SLUGS = {level.label: level for level in (AccessLevel.GENERIC, AccessLevel.STANDARD, AccessLevel.EARLY)}
 
 
@@ -59,6 +61,13 @@ def _apply_errors(form, error: ValidationError):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def _declared_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def _level(slug: str, allowed) -> AccessLevel:
@@ -189,6 +198,14 @@ def artifact_upload(request, identifier):
     advisory = _advisory(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
         return _restricted(request, advisory)
+    if request.method == "POST" and _declared_length(request) > settings.ARTIFACT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
+        # Refused before the body is read: an oversized upload never reaches the disk.
+        context = {
+            "form": forms.ArtifactForm(),
+            "advisory": advisory,
+            "refusal": f"Files may be at most {settings.ARTIFACT_MAX_BYTES // (1024 * 1024)} MiB.",
+        }
+        return render(request, "program/advisories/artifact.html", context, status=413)
     form = forms.ArtifactForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -323,7 +340,7 @@ def release_calendar(request):
     start = _month(request.GET.get("month"))
     end = (start + timedelta(days=32)).replace(day=1)
     waves = list(selectors.waves_between(start=start, end=end))
-    visible = selectors.assigned_advisory_ids(request.user, {w.advisory_id for w in waves})
+    visible = selectors.content_visible_advisory_ids(request.user, [w.advisory for w in waves])
     by_day: dict[int, list] = {}
     for wave in waves:
         by_day.setdefault(wave.scheduled_at.day, []).append(wave)
@@ -347,5 +364,5 @@ def release_calendar(request):
 @program_manager_view
 def release_calendar_list(request):
     page = Paginator(selectors.upcoming_waves(), ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
-    visible = selectors.assigned_advisory_ids(request.user, {w.advisory_id for w in page})
+    visible = selectors.content_visible_advisory_ids(request.user, [w.advisory for w in page])
     return render(request, "program/advisories/calendar_list.html", {"page": page, "visible": visible})

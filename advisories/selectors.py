@@ -230,15 +230,20 @@ def upcoming_waves(*, now: datetime | None = None) -> QuerySet[ReleaseWave]:
     )
 
 
-def assigned_advisory_ids(user, advisory_ids) -> set[int]:
-    """Of these advisories, the ones the user is assigned to (one query; every one for a superuser)."""
+def content_visible_advisory_ids(user, advisories) -> set[int]:
+    """Of these advisories, the ones whose content the user may see (`can_view_content`), in one query."""
+    advisories = list(advisories)
     if user.is_superuser:
-        return set(advisory_ids)
-    return set(
-        AdvisoryUserObjectPermission.objects.filter(
-            content_object_id__in=advisory_ids, user_id=user.pk, permission__codename="edit_advisory"
-        ).values_list("content_object_id", flat=True)
-    )
+        return {advisory.pk for advisory in advisories}
+    visible = {advisory.pk for advisory in advisories if advisory.status in CONTENT_VISIBLE_TO_ALL_MANAGERS}
+    hidden = {advisory.pk for advisory in advisories} - visible
+    if hidden:
+        visible |= set(
+            AdvisoryUserObjectPermission.objects.filter(
+                content_object_id__in=hidden, user_id=user.pk, permission__codename="edit_advisory"
+            ).values_list("content_object_id", flat=True)
+        )
+    return visible
 
 
 # Partner notices ---------------------------------------------------------------------------------------------------

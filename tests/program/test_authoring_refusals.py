@@ -172,3 +172,16 @@ def test_a_wave_in_the_past_is_refused_beside_its_field(manager_client, draft, h
     assert response.status_code == 200
     assert response.context["form"].errors == {"early_at": ["This time is in the past."]}
     assert not ReleaseWave.objects.exists()
+
+
+@pytest.mark.django_db
+@override_settings(ARTIFACT_MAX_BYTES=1024 * 1024)
+def test_an_upload_declared_far_too_large_is_refused_before_its_body_is_read(manager_client, draft):
+    response = manager_client.post(
+        reverse("program_advisories:artifact_upload", args=[draft.identifier]),
+        {"name": "Huge", "level": AccessLevel.EARLY, "file": SimpleUploadedFile("huge.txt", b"a" * (2 * 1024 * 1024))},
+    )
+
+    assert response.status_code == 413
+    assert "Files may be at most 1 MiB." in response.text
+    assert not Artifact.objects.exists()

@@ -129,3 +129,18 @@ def test_document_editor_wires_the_live_preview(manager_client, manager, hours_f
 
     assert f'data-preview-url="{reverse("program_advisories:preview")}"' in html
     assert 'src="/static/js/markdown-preview.js"' in html
+
+
+@pytest.mark.django_db
+def test_month_view_puts_each_wave_on_its_utc_day(manager_client, manager, hours_from_now):
+    advisory = services.create_advisory(actor=manager, title="Patch day", public_release_at=hours_from_now(50))
+    services.set_release_plan(
+        actor=manager, advisory=advisory, early_at=hours_from_now(2), public_release_at=hours_from_now(50)
+    )
+    early = hours_from_now(2)
+
+    response = manager_client.get(f"{reverse('program_advisories:calendar')}?month={early:%Y-%m}")
+
+    days = {day: [w.level for w in waves] for week in response.context["weeks"] for day, waves in week if day}
+    assert AccessLevel.EARLY in days[early.day]
+    assert "Patch day" in response.text

@@ -180,3 +180,28 @@ def test_withdrawal_notifies_the_people_of_organisations_that_received_it(
     assert [message.to for message in mail.outbox] == [[released_to_early_partner.email]]
     assert "withdrawn" in mail.outbox[0].subject
     assert "Technical" not in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_files_of_a_withdrawn_advisory_cannot_be_downloaded(manager, planned, hours_from_now, make_partner, member_of):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    artifact = services.add_artifact(
+        actor=manager,
+        advisory=planned,
+        level=AccessLevel.EARLY,
+        name="PoC",
+        description="",
+        uploaded_file=SimpleUploadedFile("poc.py", b"print('poc')\n"),
+    )
+    analyst = member_of(make_partner(level=AccessLevel.EARLY))
+    with time_machine.travel(hours_from_now(1), tick=False):
+        services.release_due_waves()
+    portal = Client()
+    portal.force_login(analyst)
+    url = reverse("advisories:artifact", args=[planned.identifier, artifact.pk])
+    assert portal.get(url).status_code == 200
+
+    services.withdraw_advisory(actor=manager, advisory=planned, reason="Wrong product.")
+
+    assert portal.get(url).status_code == 404
