@@ -549,7 +549,13 @@ def update_advisory(
         advisory.cvss_vector, advisory.cvss_score, advisory.tlp = cvss_vector, cvss_score, tlp
         advisory.full_clean(exclude=["status", "identifier"])
         advisory.save()
-        index_cve_ids(advisory=advisory)
+        try:
+            with transaction.atomic():
+                index_cve_ids(advisory=advisory)
+        except IntegrityError:  # another advisory took one of these CVE ids since the check above
+            raise ValidationError(
+                {"cve_ids": cve_taken_message(taken_cve_ids(cve_ids, except_advisory=advisory))}
+            ) from None
         record_audit_event(actor=actor, action="advisory.updated", target=advisory, details={"before": before})
     return advisory
 
