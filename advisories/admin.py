@@ -1,73 +1,69 @@
-from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.contrib import admin
 
-from advisories import services
+from advisories import selectors
 from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery, DownloadEvent, ReleaseWave
 
 
-class AdvisoryDocumentInline(admin.StackedInline):
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class AdvisoryDocumentInline(ReadOnlyInline):
     model = AdvisoryDocument
-    extra = 0
+    fields = ["level", "title", "body_markdown"]
 
 
-class ArtifactInline(admin.TabularInline):
+class ArtifactInline(ReadOnlyInline):
     model = Artifact
-    extra = 0
-    can_delete = False  # a stored file and its sha256 are evidence of what partners received
-    # A plain file input: the default one links to the file's URL, and private files have none.
-    formfield_overrides = {models.FileField: {"widget": forms.FileInput}}
-    fields = ["level", "name", "description", "file", "size", "sha256"]
-    readonly_fields = ["size", "sha256"]
+    # No file link: private files have no URL.
+    fields = ["level", "name", "description", "content_type", "size", "sha256"]
 
 
-class ReleaseWaveInline(admin.TabularInline):
+class ReleaseWaveInline(ReadOnlyInline):
     model = ReleaseWave
-    extra = 0
     fields = ["level", "scheduled_at", "status", "released_at"]
-    readonly_fields = ["status", "released_at"]
 
 
 @admin.register(Advisory)
 class AdvisoryAdmin(admin.ModelAdmin):
-    list_display = ["identifier", "title", "tlp", "status", "public_release_at"]
+    """Read-only: advisories are written in the program pages (/program/advisories/), through the services. Need-to-
+    know holds here too: an unassigned manager sees that a draft exists, not its title or content."""
+
+    list_display = ["identifier", "visible_title", "tlp", "status", "public_release_at"]
     list_filter = ["status", "tlp"]
-    search_fields = ["identifier", "title"]
-    readonly_fields = ["identifier", "status", "created_at", "updated_at"]
+    search_fields = ["identifier"]
     inlines = [AdvisoryDocumentInline, ArtifactInline, ReleaseWaveInline]
-    actions = ["schedule_release"]
 
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.save()
-            return
-        advisory = services.create_advisory(actor=request.user, **form.cleaned_data)
-        obj.pk, obj.identifier = advisory.pk, advisory.identifier
+    def get_queryset(self, request):
+        return selectors.advisories_for_staff(user=request.user)
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not Artifact:
-            formset.save()
-            return
-        # Every new or replaced file goes through the service, which records its size and sha256.
-        changed_files = {id(f.instance): f.cleaned_data["file"] for f in formset.forms if "file" in f.changed_data}
-        for artifact in formset.save(commit=False):
-            if id(artifact) in changed_files:
-                services.store_artifact(
-                    actor=request.user, artifact=artifact, uploaded_file=changed_files[id(artifact)]
-                )
-            else:
-                artifact.save()
+    @admin.display(description="title")
+    def visible_title(self, advisory):
+        return advisory.title if advisory.content_visible else "(restricted: not assigned to you)"
 
-    @admin.action(description="Schedule the release plan of the selected drafts")
-    def schedule_release(self, request, queryset):
-        for advisory in queryset:
-            try:
-                services.schedule_advisory(actor=request.user, advisory=advisory)
-            except ValidationError as error:
-                self.message_user(request, f"{advisory.identifier}: {' '.join(error.messages)}", messages.ERROR)
-            else:
-                self.message_user(request, f"{advisory.identifier} is scheduled.", messages.SUCCESS)
+    def has_view_permission(self, request, obj=None):
+        if obj is not None and not selectors.can_view_content(request.user, obj):
+            return False
+        return super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -49,10 +49,23 @@ class Advisory(ProtectedStateMixin, models.Model):
     class Meta:
         ordering = ["-public_release_at", "-id"]
         verbose_name_plural = "advisories"
-        permissions = [("receive_advisory", "Released to the holder through a release wave")]
+        permissions = [
+            ("receive_advisory", "Released to the holder through a release wave"),
+            ("edit_advisory", "Assigned program manager: may open and edit the advisory before its release"),
+        ]
 
     def __str__(self):
         return f"{self.identifier} {self.title}"
+
+    @property
+    def cvss_severity(self) -> str:
+        """The CVSS v3.1 qualitative rating of the base score (specification section 5)."""
+        if self.cvss_score is None:
+            return ""
+        for floor, rating in ((9, "Critical"), (7, "High"), (4, "Medium"), (0.1, "Low")):
+            if self.cvss_score >= floor:
+                return rating
+        return "None"
 
     @transition(field=status, source=AdvisoryStatus.DRAFT, target=AdvisoryStatus.SCHEDULED)
     def schedule(self):
@@ -160,6 +173,10 @@ class ReleaseWave(ProtectedStateMixin, models.Model):
     def cancel(self):
         pass
 
+    @transition(field=status, source=WaveStatus.CANCELLED, target=WaveStatus.SCHEDULED)
+    def reschedule(self):
+        pass
+
     def clean(self):
         if self.pk and self.status != WaveStatus.SCHEDULED:
             stored = ReleaseWave.objects.filter(pk=self.pk).values_list("scheduled_at", flat=True).first()
@@ -186,6 +203,81 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.advisory.identifier} to {self.partner} ({self.get_level_display()})"
+
+
+class AdvisoryCVE(models.Model):
+    """One CVE id named by one advisory: the unique constraint keeps a CVE in at most one advisory, race-free.
+    `Advisory.cve_ids` keeps the ordered list for display; the services keep both in step."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="cve_records")
+    cve_id = models.CharField(max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["cve_id"]
+        verbose_name = "advisory CVE"
+
+    def __str__(self):
+        return f"{self.cve_id} in {self.advisory.identifier}"
+
+
+class NoticeKind(models.TextChoices):
+    RELEASED = "released", "Advisory released"
+    WITHDRAWN = "withdrawn", "Advisory withdrawn"
+
+
+class Notice(models.Model):
+    """A message in a partner user's in-portal inbox. It names the advisory, never its content. One per user and
+    wave for a release, one per user and advisory for a withdrawal (database constraints), so a retried task
+    cannot notify twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="notices")
+    wave = models.ForeignKey(ReleaseWave, null=True, blank=True, on_delete=models.PROTECT, related_name="notices")
+    kind = models.CharField(max_length=20, choices=NoticeKind.choices)
+    level = models.PositiveSmallIntegerField(choices=AccessLevel.choices, default=AccessLevel.NONE)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "wave"],
+                condition=models.Q(kind="released"),
+                name="one_release_notice_per_user_and_wave",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "advisory"],
+                condition=models.Q(kind="withdrawn"),
+                name="one_withdrawal_notice_per_user_and_advisory",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(fields=["emailed_at", "user"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.advisory.identifier} to {self.user}"
+
+
+class EmailMode(models.TextChoices):
+    IMMEDIATE = "immediate", "An email for each notice"
+    DAILY = "daily", "One daily digest"
+    NONE = "none", "No email (inbox only)"
+
+
+class NoticePreference(models.Model):
+    """How a partner user wants notices by email. Without a row: immediately."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preference")
+    email_mode = models.CharField(max_length=20, choices=EmailMode.choices, default=EmailMode.IMMEDIATE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.user}: {self.get_email_mode_display()}"
 
 
 class AccessKind(models.TextChoices):

@@ -1,12 +1,46 @@
-from django.db.models import Max, Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
 
-from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery
-from compliance.entitlements import PartnerAccess, get_released_object_or_404, released_objects
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.utils import timezone
+
+from advisories.models import (
+    Advisory,
+    AdvisoryDocument,
+    AdvisoryStatus,
+    AdvisoryUserObjectPermission,
+    Artifact,
+    Delivery,
+    DownloadEvent,
+    EmailMode,
+    Notice,
+    NoticeKind,
+    NoticePreference,
+    ReleaseWave,
+    WaveStatus,
+)
+from compliance.entitlements import PartnerAccess, entitlement_facts, get_released_object_or_404, released_objects
+from core.levels import AccessLevel
+from core.roles import is_program_manager
+from partners.models import Partner, PartnerStatus
 
 
 def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") -> QuerySet[Advisory]:
-    """The advisories released to the organisation that it is still entitled to, most recently delivered first."""
-    queryset = released_objects(Advisory.objects.all(), access)
+    """The advisories released to the organisation that it is still entitled to, most recently delivered first.
+    A withdrawn advisory is never listed (its grants are revoked too)."""
+    queryset = released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
     if access is None:
         return queryset
     search = search.strip()
@@ -20,9 +54,10 @@ def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") ->
 
 
 def advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Advisory:
-    """One advisory with the documents and artifacts the organisation may see; 404 for anything else."""
+    """One advisory with the documents and artifacts the organisation may see; 404 for anything else (a withdrawn
+    advisory included)."""
     return get_released_object_or_404(
-        Advisory.objects.prefetch_related(
+        Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN).prefetch_related(
             Prefetch("documents", queryset=released_objects(AdvisoryDocument.objects.all(), access)),
             Prefetch("artifacts", queryset=released_objects(Artifact.objects.all(), access)),
         ),
@@ -33,7 +68,10 @@ def advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Ad
 
 def artifact_for_partner(*, access: PartnerAccess | None, identifier: str, artifact_id: int) -> Artifact:
     return get_released_object_or_404(
-        Artifact.objects.select_related("advisory"), access, advisory__identifier=identifier, pk=artifact_id
+        Artifact.objects.select_related("advisory").exclude(advisory__status=AdvisoryStatus.WITHDRAWN),
+        access,
+        advisory__identifier=identifier,
+        pk=artifact_id,
     )
 
 
@@ -42,3 +80,183 @@ def latest_delivery(*, access: PartnerAccess, advisory: Advisory) -> Delivery | 
     return (
         Delivery.objects.filter(partner=access.partner, advisory=advisory).order_by("-level", "-delivered_at").first()
     )
+
+
+# Program staff -----------------------------------------------------------------------------------------------------
+
+CONTENT_VISIBLE_TO_ALL_MANAGERS = (AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC, AdvisoryStatus.WITHDRAWN)
+
+
+def _assignment(user) -> Exists:
+    return Exists(
+        AdvisoryUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), user_id=user.pk, permission__codename="edit_advisory"
+        )
+    )
+
+
+def is_assigned_manager(user, advisory: Advisory) -> bool:
+    """Whether the program manager is assigned to the advisory (`edit_advisory` object permission); a superuser
+    always is."""
+    if not is_program_manager(user):
+        return False
+    if user.is_superuser:
+        return True
+    return AdvisoryUserObjectPermission.objects.filter(
+        content_object=advisory, user_id=user.pk, permission__codename="edit_advisory"
+    ).exists()
+
+
+def can_view_content(user, advisory: Advisory) -> bool:
+    """Need-to-know: before release only the assigned managers open an advisory; after release every program
+    manager may read it (editing stays with the assigned ones)."""
+    if not is_program_manager(user):
+        return False
+    return advisory.status in CONTENT_VISIBLE_TO_ALL_MANAGERS or is_assigned_manager(user, advisory)
+
+
+def advisories_for_staff(*, user, search: str = "") -> QuerySet[Advisory]:
+    """Every advisory, annotated with `content_visible` for the user (need-to-know: assigned, or released),
+    newest public release first. Templates show the title only where it is true."""
+    assigned = Value(True) if user.is_superuser else _assignment(user)
+    queryset = Advisory.objects.annotate(
+        content_visible=ExpressionWrapper(
+            Q(status__in=CONTENT_VISIBLE_TO_ALL_MANAGERS) | Q(assigned), output_field=BooleanField()
+        )
+    )
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(
+            Q(identifier__icontains=search) | Q(cve_records__cve_id__icontains=search)
+        ).distinct()
+    return queryset
+
+
+def assigned_managers(advisory: Advisory) -> list:
+    return [
+        row.user
+        for row in AdvisoryUserObjectPermission.objects.filter(
+            content_object=advisory, permission__codename="edit_advisory"
+        ).select_related("user")
+    ]
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    partner: Partner
+    level: AccessLevel
+    receives: bool
+    reasons: list[str]
+
+
+def release_preview(*, wave: ReleaseWave, at: datetime | None = None) -> list[PreviewRow]:
+    """Which organisations would receive the wave if it released at `at` (default now), and why each other one
+    would not: the same entitlement facts and the same "already holds it" rule the release uses. Removed
+    organisations are left out. A fixed number of queries whatever the number of partners."""
+    at = at or timezone.now()
+    partners = Partner.objects.exclude(status=PartnerStatus.REMOVED)
+    facts = entitlement_facts(partners, at)
+    holding = dict(
+        Delivery.objects.filter(advisory_id=wave.advisory_id, level__gte=wave.level)
+        .values_list("partner_id")
+        .annotate(level=Max("level"))
+    )
+    rows = []
+    for partner in partners.order_by("legal_name"):
+        partner_facts = facts[partner.pk]
+        reasons = partner_facts.reasons_below(wave.level)
+        if partner.pk in holding:
+            reasons = [f"already holds the {AccessLevel(holding[partner.pk]).label} delivery"]
+        rows.append(PreviewRow(partner, partner_facts.level, receives=not reasons, reasons=reasons))
+    return rows
+
+
+def wave_deliveries(*, wave: ReleaseWave) -> QuerySet[Delivery]:
+    """The wave's deliveries with their organisation, and when and by whom each was first opened."""
+    first = DownloadEvent.objects.filter(delivery=OuterRef("pk")).order_by("created_at", "id")
+    return (
+        Delivery.objects.filter(wave=wave)
+        .select_related("partner")
+        .annotate(
+            first_access_at=Subquery(first.values("created_at")[:1]),
+            first_access_by=Subquery(first.values("user__email")[:1]),
+            accesses=Count("download_events"),
+        )
+        .order_by("partner__legal_name")
+    )
+
+
+def wave_progress(*, wave: ReleaseWave) -> dict[str, int]:
+    """How far the wave's fan-out has come: deliveries, organisations notified, inbox notices, emails sent."""
+    deliveries = Delivery.objects.filter(wave=wave).aggregate(
+        total=Count("id"), notified=Count("id", filter=Q(notified_at__isnull=False))
+    )
+    notices = Notice.objects.filter(wave=wave, kind=NoticeKind.RELEASED).aggregate(
+        total=Count("id"),
+        emailed=Count("id", filter=Q(emailed_at__isnull=False)),
+        read=Count("id", filter=Q(read_at__isnull=False)),
+    )
+    return {
+        "deliveries": deliveries["total"],
+        "notified": deliveries["notified"],
+        "notices": notices["total"],
+        "emailed": notices["emailed"],
+        "read": notices["read"],
+        "opened": Delivery.objects.filter(wave=wave, download_events__isnull=False).distinct().count(),
+    }
+
+
+def waves_between(*, start: datetime, end: datetime) -> QuerySet[ReleaseWave]:
+    """Scheduled and released waves of advisories not withdrawn, from `start` (inclusive) to `end` (exclusive),
+    in time order. The generic wave is the public release."""
+    return (
+        ReleaseWave.objects.filter(
+            scheduled_at__gte=start,
+            scheduled_at__lt=end,
+            status__in=[WaveStatus.SCHEDULED, WaveStatus.RELEASED],
+        )
+        .exclude(advisory__status=AdvisoryStatus.WITHDRAWN)
+        .select_related("advisory")
+        .order_by("scheduled_at", "-level")
+    )
+
+
+def upcoming_waves(*, now: datetime | None = None) -> QuerySet[ReleaseWave]:
+    return (
+        ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__gte=now or timezone.now())
+        .exclude(advisory__status=AdvisoryStatus.WITHDRAWN)
+        .select_related("advisory")
+        .order_by("scheduled_at", "-level")
+    )
+
+
+def content_visible_advisory_ids(user, advisories) -> set[int]:
+    """Of these advisories, the ones whose content the user may see (`can_view_content`), in one query."""
+    advisories = list(advisories)
+    if user.is_superuser:
+        return {advisory.pk for advisory in advisories}
+    visible = {advisory.pk for advisory in advisories if advisory.status in CONTENT_VISIBLE_TO_ALL_MANAGERS}
+    hidden = {advisory.pk for advisory in advisories} - visible
+    if hidden:
+        visible |= set(
+            AdvisoryUserObjectPermission.objects.filter(
+                content_object_id__in=hidden, user_id=user.pk, permission__codename="edit_advisory"
+            ).values_list("content_object_id", flat=True)
+        )
+    return visible
+
+
+# Partner notices ---------------------------------------------------------------------------------------------------
+
+
+def notices_for_user(*, user) -> QuerySet[Notice]:
+    return Notice.objects.filter(user=user).select_related("advisory").order_by("-created_at", "-id")
+
+
+def unread_notice_count(*, user) -> int:
+    return Notice.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notice_preference(*, user) -> str:
+    preference = NoticePreference.objects.filter(user=user).values_list("email_mode", flat=True).first()
+    return preference or EmailMode.IMMEDIATE

@@ -5,30 +5,39 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
-from django.core.mail import send_mass_mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 from guardian.utils import get_group_obj_perms_model
 
 from advisories.models import (
     Advisory,
+    AdvisoryCVE,
     AdvisoryDocument,
     AdvisoryStatus,
     Artifact,
     Delivery,
     DownloadEvent,
+    EmailMode,
+    Notice,
+    NoticeKind,
+    NoticePreference,
     ReleaseWave,
     WaveStatus,
 )
+from advisories.validators import SNIFF_BYTES, normalise_cve_ids, score_cvss_vector, sniff_artifact_content_type
 from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
 from core.levels import AccessLevel
-from core.roles import require_program_manager
+from core.roles import is_program_manager, require_program_manager
 from core.services import record_audit_event
 from partners.models import Partner, PartnerMembership, PartnerStatus
 
 RELEASABLE_ADVISORY_STATES = (AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED)
+# The object permission that assigns a program manager to an advisory (need-to-know before release).
+EDIT_ADVISORY = "advisories.edit_advisory"
 
 
 # Authoring (the manager UI comes later; the Django admin calls these) ------------------------------------------
@@ -44,8 +53,12 @@ def next_advisory_identifier(year: int) -> str:
 
 
 def create_advisory(*, actor, title: str, public_release_at: datetime, **fields) -> Advisory:
-    """Create a draft advisory with the next free FWN-YYYY-NNNN identifier."""
+    """Create a draft advisory with the next free FWN-YYYY-NNNN identifier; its creator is assigned to it (the
+    `edit_advisory` object permission). CVE ids are validated and must be new to the program; a CVSS v3.1 vector
+    is validated and scored (any score passed in is replaced by the computed one)."""
     require_program_manager(actor)
+    fields["cve_ids"] = normalise_cve_ids(fields.get("cve_ids", []))
+    fields["cvss_vector"], fields["cvss_score"] = score_cvss_vector(fields.get("cvss_vector", ""))
     for attempt in range(5):
         try:
             with transaction.atomic():
@@ -53,19 +66,53 @@ def create_advisory(*, actor, title: str, public_release_at: datetime, **fields)
                 advisory.identifier = next_advisory_identifier(timezone.now().year)
                 advisory.full_clean(exclude=["status"])
                 advisory.save()
+                index_cve_ids(advisory=advisory)
+                assign_perm(EDIT_ADVISORY, actor, advisory)
                 record_audit_event(actor=actor, action="advisory.created", target=advisory)
                 return advisory
         except IntegrityError:
+            taken = taken_cve_ids(fields["cve_ids"])
+            if taken:
+                raise ValidationError({"cve_ids": cve_taken_message(taken)}) from None
             if attempt == 4:
                 raise
     raise AssertionError("unreachable")
 
 
+def taken_cve_ids(cve_ids: list[str], *, except_advisory: Advisory | None = None) -> dict[str, str]:
+    """Which of `cve_ids` another advisory already names: CVE id -> that advisory's identifier."""
+    records = AdvisoryCVE.objects.filter(cve_id__in=cve_ids).select_related("advisory")
+    if except_advisory is not None:
+        records = records.exclude(advisory=except_advisory)
+    return {record.cve_id: record.advisory.identifier for record in records}
+
+
+def cve_taken_message(taken: dict[str, str]) -> str:
+    return "Already named by another advisory: " + ", ".join(f"{cve} ({ident})" for cve, ident in taken.items()) + "."
+
+
+def index_cve_ids(*, advisory: Advisory) -> None:
+    """Make the unique CVE index match `advisory.cve_ids` (an IntegrityError when another advisory holds one)."""
+    AdvisoryCVE.objects.filter(advisory=advisory).exclude(cve_id__in=advisory.cve_ids).delete()
+    held = set(AdvisoryCVE.objects.filter(advisory=advisory).values_list("cve_id", flat=True))
+    for cve_id in advisory.cve_ids:
+        if cve_id not in held:
+            AdvisoryCVE.objects.create(advisory=advisory, cve_id=cve_id)
+
+
 def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
-    """Save an artifact file to private storage with its size and sha256. Refuses files over the size limit."""
+    """Save an artifact file to private storage with its size and sha256, its content type recognised from its
+    first bytes (never the name or the browser's claim). Refuses files over the size limit and any type other than
+    text, ZIP or PDF (executables, HTML)."""
     require_program_manager(actor)
     if uploaded_file.size > settings.ARTIFACT_MAX_BYTES:
         raise ValidationError({"file": f"Files may be at most {settings.ARTIFACT_MAX_BYTES // (1024 * 1024)} MiB."})
+    uploaded_file.seek(0)
+    try:
+        content_type = sniff_artifact_content_type(uploaded_file.read(SNIFF_BYTES))
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from None
+    uploaded_file.seek(0)
     digest = hashlib.sha256()
     for chunk in uploaded_file.chunks():
         digest.update(chunk)
@@ -73,14 +120,14 @@ def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
     with transaction.atomic():
         artifact.sha256 = digest.hexdigest()
         artifact.size = uploaded_file.size
-        artifact.content_type = getattr(uploaded_file, "content_type", None) or artifact.content_type
+        artifact.content_type = content_type
         artifact.file.save(uploaded_file.name, uploaded_file, save=False)
         artifact.save()
         record_audit_event(
             actor=actor,
             action="artifact.stored",
             target=artifact,
-            details={"sha256": artifact.sha256, "size": artifact.size},
+            details={"sha256": artifact.sha256, "size": artifact.size, "content_type": content_type},
         )
     return artifact
 
@@ -246,8 +293,10 @@ def release_due_waves(*, now: datetime | None = None) -> list[int]:
 
 
 def send_release_notices(*, delivery_ids: list[int]) -> int:
-    """Email the active members of each organisation that received one of these deliveries, once per delivery.
-    The email names the advisory and links to the portal; it carries none of the embargoed content."""
+    """Put a notice in the inbox of every active member of each organisation that received one of these
+    deliveries (at most one per user and wave: a database constraint), then email those who want immediate email.
+    A retried or concurrent run finds the deliveries already notified (or locked) and sends nothing. Returns the
+    number of emails sent."""
     with transaction.atomic():
         deliveries = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -256,29 +305,152 @@ def send_release_notices(*, delivery_ids: list[int]) -> int:
         )
         if not deliveries:
             return 0
-        emails_by_partner: dict[int, list[str]] = {}
-        for partner_id, email in PartnerMembership.objects.filter(
+        now = timezone.now()
+        members_by_partner: dict[int, list[int]] = {}
+        for partner_id, user_id in PartnerMembership.objects.filter(
             partner_id__in={d.partner_id for d in deliveries}, is_active=True, user__is_active=True
-        ).values_list("partner_id", "user__email"):
-            emails_by_partner.setdefault(partner_id, []).append(email)
+        ).values_list("partner_id", "user_id"):
+            members_by_partner.setdefault(partner_id, []).append(user_id)
+        Notice.objects.bulk_create(
+            [
+                Notice(
+                    user_id=user_id,
+                    partner_id=delivery.partner_id,
+                    advisory_id=delivery.advisory_id,
+                    wave_id=delivery.wave_id,
+                    kind=NoticeKind.RELEASED,
+                    level=delivery.level,
+                    created_at=now,
+                )
+                for delivery in deliveries
+                for user_id in members_by_partner.get(delivery.partner_id, [])
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(notified_at=now)
+        notice_ids = list(
+            Notice.objects.filter(
+                kind=NoticeKind.RELEASED,
+                wave_id__in={d.wave_id for d in deliveries},
+                partner_id__in={d.partner_id for d in deliveries},
+                emailed_at__isnull=True,
+            ).values_list("pk", flat=True)
+        )
+        return email_notices(notice_ids=notice_ids)
+
+
+def _wants_email(mode: str):
+    """Users whose preference is `mode` (no preference row means immediate)."""
+    if mode == EmailMode.IMMEDIATE:
+        return Q(user__notice_preference__isnull=True) | Q(user__notice_preference__email_mode=mode)
+    return Q(user__notice_preference__email_mode=mode)
+
+
+def notice_link(notice: Notice) -> str:
+    return f"{settings.FOREWARN_PORTAL_URL}/portal/advisories/{notice.advisory.identifier}/"
+
+
+def notice_summary(notice: Notice) -> str:
+    """One line naming the advisory and what happened: the identifier, the title and the level, nothing more.
+    Email bodies are built only from this, so no embargoed content (descriptions, files) ever leaves the portal."""
+    advisory = notice.advisory
+    if notice.kind == NoticeKind.WITHDRAWN:
+        return f'{advisory.identifier} "{advisory.title}" was withdrawn; it is no longer available.'
+    return f'{advisory.identifier} "{advisory.title}" is available at the {notice.get_level_display()} level.'
+
+
+def email_notices(*, notice_ids: list[int]) -> int:
+    """Email each of these notices not yet emailed whose user wants immediate email, once: the rows are locked
+    and marked in the same transaction. Returns the number of emails sent."""
+    with transaction.atomic():
+        notices = list(
+            Notice.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("advisory", "user", "partner")
+            .filter(_wants_email(EmailMode.IMMEDIATE), pk__in=notice_ids, emailed_at__isnull=True, user__is_active=True)
+        )
+        if not notices:
+            return 0
         messages = []
-        for delivery in deliveries:
-            advisory = delivery.advisory
-            recipients = emails_by_partner.get(delivery.partner_id, [])
-            if not recipients:
-                continue
-            subject = f"[Forewarn] {advisory.identifier} released to {delivery.partner} ({advisory.get_tlp_display()})"
+        for notice in notices:
+            advisory = notice.advisory
+            verb = "withdrawn" if notice.kind == NoticeKind.WITHDRAWN else f"released ({notice.get_level_display()})"
+            subject = f"[Forewarn] {advisory.identifier} {verb}"
             body = (
-                f"Advisory {advisory.identifier} is now available to {delivery.partner} at the "
-                f"{delivery.get_level_display()} level.\n\n"
-                f"Public release: {advisory.public_release_at:%Y-%m-%d %H:%M} UTC.\n"
-                f"Read it in the portal: {settings.FOREWARN_PORTAL_URL}/portal/advisories/{advisory.identifier}/\n\n"
-                f"Handle according to {advisory.get_tlp_display()} and your program agreement."
+                f"{notice_summary(notice)}\n\n"
+                f"Organisation: {notice.partner}\n"
+                f"Open it in the portal: {notice_link(notice)}\n\n"
+                f"Handle according to {advisory.get_tlp_display()} and your program agreement.\n"
+                f"Change how you receive notices: {settings.FOREWARN_PORTAL_URL}/portal/notices/preferences/"
             )
-            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, recipients))
+            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [notice.user.email]))
         send_mass_mail(messages, fail_silently=False)
-        Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(notified_at=timezone.now())
+        Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
     return len(messages)
+
+
+def send_notice_digests(*, now: datetime | None = None) -> int:
+    """One email per user who chose the daily digest, listing every notice not yet emailed to them (identifier,
+    title, level and link only). Each user's notices are locked and marked in one transaction, so a concurrent or
+    repeated run sends nothing twice. Returns the number of digests sent."""
+    now = now or timezone.now()
+    user_ids = list(
+        Notice.objects.filter(_wants_email(EmailMode.DAILY), emailed_at__isnull=True, created_at__lte=now)
+        .values_list("user_id", flat=True)
+        .distinct()
+        .order_by("user_id")
+    )
+    sent = 0
+    for user_id in user_ids:
+        with transaction.atomic():
+            notices = list(
+                Notice.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("advisory", "user")
+                .filter(
+                    _wants_email(EmailMode.DAILY),
+                    user_id=user_id,
+                    user__is_active=True,
+                    emailed_at__isnull=True,
+                    created_at__lte=now,
+                )
+                .order_by("created_at", "id")
+            )
+            if not notices:
+                continue
+            lines = [f"- {notice_summary(n)}\n  {notice_link(n)}" for n in notices]
+            body = (
+                f"Your Forewarn notices of the last day ({len(notices)}):\n\n"
+                + "\n".join(lines)
+                + f"\n\nChange how you receive notices: {settings.FOREWARN_PORTAL_URL}/portal/notices/preferences/"
+            )
+            send_mail(
+                f"[Forewarn] Daily digest: {len(notices)} notice{'s' if len(notices) != 1 else ''}",
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [notices[0].user.email],
+                fail_silently=False,
+            )
+            Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
+            sent += 1
+    return sent
+
+
+def mark_notices_read(*, user, notice_ids: list[int] | None = None) -> int:
+    """Mark the user's own notices read (all unread ones when `notice_ids` is None). Returns how many changed."""
+    notices = Notice.objects.filter(user=user, read_at__isnull=True)
+    if notice_ids is not None:
+        notices = notices.filter(pk__in=notice_ids)
+    return notices.update(read_at=timezone.now())
+
+
+def set_notice_preference(*, user, email_mode: str) -> NoticePreference:
+    """Record how a partner user wants notices by email (immediate, daily digest or none)."""
+    if email_mode not in EmailMode.values:
+        raise ValidationError({"email_mode": "Choose immediate, daily or none."})
+    with transaction.atomic():
+        preference, _ = NoticePreference.objects.update_or_create(user=user, defaults={"email_mode": email_mode})
+        record_audit_event(actor=user, action="notice_preference.changed", target=user, details={"mode": email_mode})
+    return preference
 
 
 # Partner access records ------------------------------------------------------------------------------------------
@@ -328,3 +500,265 @@ def revoke_partner_grants(*, partner_id: int) -> int:
             details={"removed": removed},
         )
     return removed
+
+
+# Program manager authoring, release plans and withdrawal -----------------------------------------------------------
+
+
+def require_assigned_manager(actor, advisory: Advisory) -> None:
+    """Refuse unless the actor is a program manager assigned to the advisory (need-to-know)."""
+    from advisories.selectors import is_assigned_manager
+
+    require_program_manager(actor)
+    if not is_assigned_manager(actor, advisory):
+        raise PermissionDenied("Only the program managers assigned to this advisory may change it.")
+
+
+def content_is_frozen(advisory: Advisory, level: int) -> bool:
+    """Content of `level` is frozen once a wave that carries it (any wave of that level or above) has released, or
+    when the advisory is withdrawn: partners hold what they received, and a later change would reach nobody."""
+    if advisory.status == AdvisoryStatus.WITHDRAWN:
+        return True
+    return advisory.waves.filter(status=WaveStatus.RELEASED, level__gte=level).exists()
+
+
+def update_advisory(
+    *,
+    actor,
+    advisory: Advisory,
+    title: str,
+    cve_ids,
+    affected_products: str,
+    cvss_vector: str,
+    tlp: str,
+) -> Advisory:
+    """Change an advisory's description fields before its first release. CVE ids are validated and must not be
+    named by another advisory; the CVSS v3.1 vector is validated and re-scored."""
+    require_assigned_manager(actor, advisory)
+    cve_ids = normalise_cve_ids(cve_ids)
+    cvss_vector, cvss_score = score_cvss_vector(cvss_vector)
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if advisory.status not in (AdvisoryStatus.DRAFT, AdvisoryStatus.SCHEDULED):
+            raise ValidationError("A released or withdrawn advisory can no longer be edited.")
+        taken = taken_cve_ids(cve_ids, except_advisory=advisory)
+        if taken:
+            raise ValidationError({"cve_ids": cve_taken_message(taken)})
+        before = {"title": advisory.title, "cve_ids": advisory.cve_ids, "cvss_vector": advisory.cvss_vector}
+        advisory.title, advisory.cve_ids, advisory.affected_products = title, cve_ids, affected_products
+        advisory.cvss_vector, advisory.cvss_score, advisory.tlp = cvss_vector, cvss_score, tlp
+        advisory.full_clean(exclude=["status", "identifier"])
+        advisory.save()
+        try:
+            with transaction.atomic():
+                index_cve_ids(advisory=advisory)
+        except IntegrityError:  # another advisory took one of these CVE ids since the check above
+            raise ValidationError(
+                {"cve_ids": cve_taken_message(taken_cve_ids(cve_ids, except_advisory=advisory))}
+            ) from None
+        record_audit_event(actor=actor, action="advisory.updated", target=advisory, details={"before": before})
+    return advisory
+
+
+def save_document(*, actor, advisory: Advisory, level: int, title: str, body_markdown: str) -> AdvisoryDocument:
+    """Create or replace the advisory's generic or standard description, until a wave carrying it has released."""
+    require_assigned_manager(actor, advisory)
+    if level not in (AccessLevel.GENERIC, AccessLevel.STANDARD):
+        raise ValidationError({"level": "Descriptions are generic or standard."})
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if content_is_frozen(advisory, level):
+            raise ValidationError("This description has been released (or the advisory withdrawn); it is frozen.")
+        document = AdvisoryDocument.objects.filter(advisory=advisory, level=level).first() or AdvisoryDocument(
+            advisory=advisory, level=level
+        )
+        document.title, document.body_markdown = title, body_markdown
+        document.full_clean()
+        document.save()
+        record_audit_event(
+            actor=actor,
+            action="document.saved",
+            target=document,
+            details={"sha256": hashlib.sha256(body_markdown.encode()).hexdigest()},
+        )
+    return document
+
+
+def add_artifact(*, actor, advisory: Advisory, level: int, name: str, description: str, uploaded_file) -> Artifact:
+    """Upload a file for partners of `level` (standard or early). Its type is recognised from its content (text,
+    ZIP or PDF; never executables or HTML), its size limited, its sha256 recorded; refused once a wave carrying
+    that level has released."""
+    require_assigned_manager(actor, advisory)
+    if level not in (AccessLevel.STANDARD, AccessLevel.EARLY):
+        raise ValidationError({"level": "Files are standard or early."})
+    if content_is_frozen(advisory, level):
+        raise ValidationError("Files of this level have been released (or the advisory withdrawn); add none now.")
+    artifact = Artifact(advisory=advisory, level=level, name=name, description=description)
+    artifact.full_clean(exclude=["file", "size", "sha256"])
+    return store_artifact(actor=actor, artifact=artifact, uploaded_file=uploaded_file)
+
+
+def assign_advisory_manager(*, actor, advisory: Advisory, manager) -> None:
+    """Give another program manager need-to-know access to the advisory (the `edit_advisory` object permission)."""
+    require_assigned_manager(actor, advisory)
+    if not is_program_manager(manager):
+        raise ValidationError({"manager": "Only program managers can be assigned to an advisory."})
+    with transaction.atomic():
+        assign_perm(EDIT_ADVISORY, manager, advisory)
+        record_audit_event(
+            actor=actor, action="advisory.manager_assigned", target=advisory, details={"manager": str(manager)}
+        )
+
+
+def set_release_plan(
+    *,
+    actor,
+    advisory: Advisory,
+    public_release_at: datetime,
+    standard_at: datetime | None = None,
+    early_at: datetime | None = None,
+) -> Advisory:
+    """Schedule (draft) or move (scheduled, released) the advisory's waves: one per level, early <= standard <=
+    public release, the generic wave at public release. A wave left out is cancelled. A released wave is frozen:
+    its time cannot change and it cannot be left out. Times not yet released must lie in the future. Audited with
+    the plan before and after."""
+    require_assigned_manager(actor, advisory)
+    wanted = {AccessLevel.EARLY: early_at, AccessLevel.STANDARD: standard_at, AccessLevel.GENERIC: public_release_at}
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if advisory.status in (AdvisoryStatus.PUBLIC, AdvisoryStatus.WITHDRAWN):
+            raise ValidationError(f"The plan of a {advisory.get_status_display().lower()} advisory is final.")
+        waves = {wave.level: wave for wave in advisory.waves.select_for_update()}
+        before = _plan_summary(waves.values())
+        now = timezone.now()
+        errors = {}
+        for level, at in wanted.items():
+            wave = waves.get(level)
+            name = "public_release_at" if level == AccessLevel.GENERIC else f"{AccessLevel(level).label}_at"
+            if wave is not None and wave.status == WaveStatus.RELEASED:
+                if at != wave.scheduled_at:
+                    errors[name] = "This wave has released; its time is frozen."
+            elif at is not None and at <= now:
+                errors[name] = "This time is in the past."
+        if errors:
+            raise ValidationError(errors)
+        for level, at in wanted.items():
+            wave = waves.get(level)
+            if wave is not None and wave.status == WaveStatus.RELEASED:
+                continue
+            if at is None:
+                if wave is not None and wave.status == WaveStatus.SCHEDULED:
+                    wave.cancel()
+                    wave.save()
+                continue
+            if wave is None:
+                waves[level] = ReleaseWave(advisory=advisory, level=level, scheduled_at=at)
+            else:
+                if wave.status == WaveStatus.CANCELLED:
+                    wave.reschedule()
+                wave.scheduled_at = at
+        advisory.public_release_at = public_release_at
+        validate_release_plan(advisory, list(waves.values()))
+        for wave in waves.values():
+            wave.full_clean(exclude=["status", "advisory"])
+            wave.save()
+        action = "release_plan.moved"
+        if advisory.status == AdvisoryStatus.DRAFT:
+            advisory.schedule()
+            action = "release_plan.scheduled"
+        advisory.save()
+        record_audit_event(
+            actor=actor,
+            action=action,
+            target=advisory,
+            details={"before": before, "after": _plan_summary(waves.values())},
+        )
+    return advisory
+
+
+def cancel_release_plan(*, actor, advisory: Advisory) -> Advisory:
+    """Cancel every wave of a scheduled advisory before any has released; the advisory returns to draft."""
+    require_assigned_manager(actor, advisory)
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if advisory.status != AdvisoryStatus.SCHEDULED:
+            raise ValidationError("Only a scheduled plan whose waves have not released can be cancelled.")
+        waves = list(advisory.waves.select_for_update())
+        before = _plan_summary(waves)
+        for wave in waves:
+            if wave.status == WaveStatus.SCHEDULED:
+                wave.cancel()
+                wave.save()
+        advisory.unschedule()
+        advisory.save()
+        record_audit_event(actor=actor, action="release_plan.cancelled", target=advisory, details={"before": before})
+    return advisory
+
+
+def withdraw_advisory(*, actor, advisory: Advisory, reason: str) -> Advisory:
+    """Withdraw an advisory: pending waves cancelled, every grant on it and its content removed (partner access
+    ends at once), and a notice to every active member of each organisation that had received it. Audited."""
+    require_assigned_manager(actor, advisory)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the advisory is withdrawn."})
+    with transaction.atomic():
+        advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
+        if advisory.status == AdvisoryStatus.WITHDRAWN:
+            raise ValidationError("The advisory is already withdrawn.")
+        for wave in advisory.waves.select_for_update().filter(status=WaveStatus.SCHEDULED):
+            wave.cancel()
+            wave.save()
+        advisory.withdraw()
+        advisory.save()
+        revoked = _revoke_advisory_grants(advisory)
+        now = timezone.now()
+        recipients = PartnerMembership.objects.filter(
+            partner__deliveries__advisory=advisory, is_active=True, user__is_active=True
+        ).values_list("user_id", "partner_id")
+        Notice.objects.bulk_create(
+            [
+                Notice(
+                    user_id=user_id,
+                    partner_id=partner_id,
+                    advisory=advisory,
+                    kind=NoticeKind.WITHDRAWN,
+                    created_at=now,
+                )
+                for user_id, partner_id in set(recipients)
+            ],
+            ignore_conflicts=True,
+            batch_size=1000,
+        )
+        notice_ids = list(
+            Notice.objects.filter(advisory=advisory, kind=NoticeKind.WITHDRAWN).values_list("pk", flat=True)
+        )
+        record_audit_event(
+            actor=actor,
+            action="advisory.withdrawn",
+            target=advisory,
+            details={"reason": reason, "grants_revoked": revoked, "notices": len(notice_ids)},
+        )
+        transaction.on_commit(lambda: _queue_notice_emails(notice_ids))
+    return advisory
+
+
+def _revoke_advisory_grants(advisory: Advisory) -> int:
+    removed = get_group_obj_perms_model(Advisory).objects.filter(content_object=advisory).delete()[0]
+    removed += get_group_obj_perms_model(AdvisoryDocument).objects.filter(content_object__advisory=advisory).delete()[0]
+    removed += get_group_obj_perms_model(Artifact).objects.filter(content_object__advisory=advisory).delete()[0]
+    return removed
+
+
+def _queue_notice_emails(notice_ids: list[int]) -> None:
+    from advisories.tasks import email_notices
+
+    batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
+    for start in range(0, len(notice_ids), batch_size):
+        email_notices.delay(notice_ids[start : start + batch_size])
+
+
+def _plan_summary(waves) -> dict[str, str]:
+    return {
+        AccessLevel(wave.level).label: f"{wave.scheduled_at.isoformat()} ({wave.status})"
+        for wave in sorted(waves, key=lambda w: -w.level)
+    }

@@ -18,3 +18,13 @@ def release_due_waves():
 )
 def send_release_notices(delivery_ids):
     return services.send_release_notices(delivery_ids=delivery_ids)
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def email_notices(notice_ids):
+    return services.email_notices(notice_ids=notice_ids)
+
+
+@shared_task(ignore_result=True)
+def send_notice_digests():
+    return services.send_notice_digests()

@@ -1,12 +1,14 @@
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisories import selectors, services
+from advisories.forms import NoticePreferenceForm
 from advisories.models import AccessKind
 from advisories.personalisation import issued_to_banner, personalised_chunks
 from compliance.entitlements import partner_access
@@ -92,3 +94,51 @@ def artifact_download(request, access, identifier, artifact_id):
     response["Cache-Control"] = "private, no-store"
     response["X-Forewarn-Delivery"] = str(event.delivery_id or "")
     return response
+
+
+def member_view(view):
+    """Pages every active member of a partner organisation may use, whatever its level (the inbox tells a
+    suspended organisation's people what happened); 404 for anyone else, staff included."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        access = partner_access(request.user)
+        if access is None:
+            raise Http404("No such page.")
+        return view(request, access, *args, **kwargs)
+
+    return wrapper
+
+
+NOTICES_PER_PAGE = 50
+
+
+@require_GET
+@member_view
+def notice_inbox(request, access):
+    page = Paginator(selectors.notices_for_user(user=request.user), NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "advisories/notices.html", {"access": access, "page": page})
+
+
+@require_POST
+@member_view
+def notice_mark_read(request, access):
+    notice_id = request.POST.get("notice")
+    services.mark_notices_read(
+        user=request.user, notice_ids=[int(notice_id)] if notice_id and notice_id.isdigit() else None
+    )
+    return redirect("advisories:notices")
+
+
+@require_http_methods(["GET", "POST"])
+@member_view
+def notice_preferences(request, access):
+    form = NoticePreferenceForm(
+        request.POST or None, initial={"email_mode": selectors.notice_preference(user=request.user)}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.set_notice_preference(user=request.user, email_mode=form.cleaned_data["email_mode"])
+        messages.success(request, "Your email preference is saved.")
+        return redirect("advisories:notices")
+    return render(request, "advisories/notice_preferences.html", {"access": access, "form": form})

@@ -90,8 +90,38 @@ def compute_effective_level(
     return AccessLevel(min(assigned_level, contract_cap, jurisdiction_cap, enforcement_cap))
 
 
-def effective_levels(partners: models.QuerySet, at: datetime) -> dict[int, AccessLevel]:
-    """Effective level at `at` of every partner in the queryset, in five queries whatever their number."""
+@dataclass(frozen=True)
+class EntitlementFacts:
+    """Why a partner has the effective level it has at one instant: each input of the rule, and the result."""
+
+    status: str
+    assigned_level: AccessLevel
+    contract_cap: AccessLevel
+    jurisdiction_cap: AccessLevel
+    enforcement_cap: AccessLevel
+    level: AccessLevel
+
+    def reasons_below(self, wanted: int) -> list[str]:
+        """Plain-language reasons the partner falls short of `wanted` (empty when it reaches it)."""
+        if self.level >= wanted:
+            return []
+        if self.status != PartnerStatus.ACTIVE:
+            return [f"organisation is {self.status}"]
+        reasons = []
+        if self.assigned_level < wanted:
+            reasons.append(f"assigned level is {self.assigned_level.label}")
+        if self.contract_cap < wanted:
+            reasons.append(f"contracts unsigned or expired: capped at {self.contract_cap.label}")
+        if self.jurisdiction_cap < wanted:
+            reasons.append(f"jurisdiction policy caps at {self.jurisdiction_cap.label}")
+        if self.enforcement_cap < wanted:
+            reasons.append(f"enforcement action caps at {self.enforcement_cap.label}")
+        return reasons
+
+
+def entitlement_facts(partners: models.QuerySet, at: datetime) -> dict[int, EntitlementFacts]:
+    """The rule's inputs and result at `at` for every partner in the queryset, in five queries whatever their
+    number. `effective_levels` is this without the explanation."""
     partner_rows = list(partners.values("pk", "status", "assigned_level", "country"))
     partner_ids = partners.values("pk")
     versions = list(ContractVersion.objects.filter(effective_at__lte=at))
@@ -121,16 +151,25 @@ def effective_levels(partners: models.QuerySet, at: datetime) -> dict[int, Acces
     ):
         actions_by_partner[action.partner_id].append(action)
 
-    return {
-        row["pk"]: compute_effective_level(
+    facts = {}
+    for row in partner_rows:
+        caps = {
+            "contract_cap": contract_cap(versions=versions, agreements=agreements_by_partner[row["pk"]], at=at),
+            "jurisdiction_cap": jurisdiction_cap(policies=policies, country=row["country"], at=at),
+            "enforcement_cap": enforcement_cap(actions=actions_by_partner[row["pk"]], at=at),
+        }
+        facts[row["pk"]] = EntitlementFacts(
             status=row["status"],
-            assigned_level=row["assigned_level"],
-            contract_cap=contract_cap(versions=versions, agreements=agreements_by_partner[row["pk"]], at=at),
-            jurisdiction_cap=jurisdiction_cap(policies=policies, country=row["country"], at=at),
-            enforcement_cap=enforcement_cap(actions=actions_by_partner[row["pk"]], at=at),
+            assigned_level=AccessLevel(row["assigned_level"]),
+            level=compute_effective_level(status=row["status"], assigned_level=row["assigned_level"], **caps),
+            **caps,
         )
-        for row in partner_rows
-    }
+    return facts
+
+
+def effective_levels(partners: models.QuerySet, at: datetime) -> dict[int, AccessLevel]:
+    """Effective level at `at` of every partner in the queryset, in five queries whatever their number."""
+    return {pk: facts.level for pk, facts in entitlement_facts(partners, at).items()}
 
 
 def effective_level(partner: Partner, at: datetime | None = None) -> AccessLevel:

@@ -25,5 +25,6 @@ urlpatterns = [
     path("portal/", include("advisories.urls")),
     # One login for everyone (password, then second factor): the admin's own login page is not used.
     path("manage/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
+    path("program/advisories/", include("advisories.program_urls")),
     path("manage/", admin.site.urls),
 ]

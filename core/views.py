@@ -5,12 +5,16 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from core import mfa
+from core.roles import is_program_manager
 from core.forms import SecondFactorForm
 
 
 @login_required
 def home(request):
-    """Send each person to their side of the portal: staff to the management site, partners to their advisories."""
+    """Send each person to their side of the portal: program managers to their advisories, other staff to the
+    management site, partners to the advisories released to them."""
+    if is_program_manager(request.user):
+        return redirect("program_advisories:list")
     if request.user.is_staff:
         return redirect(reverse("admin:index"))
     return redirect("advisories:list")

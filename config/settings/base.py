@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("FOREWARN_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -64,6 +65,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.roles",
+                "advisories.context_processors.notices",
             ],
         },
     },
@@ -200,6 +202,12 @@ CELERY_BEAT_SCHEDULE = {
         # expire_seconds; the interval itself is stored in whole seconds).
         "options": {"expire_seconds": max(1, round(RELEASE_INTERVAL_SECONDS * 2))},
     },
+}
+# Partners who chose the daily digest get it once a day at this UTC hour.
+NOTICE_DIGEST_HOUR_UTC = env.int("FOREWARN_NOTICE_DIGEST_HOUR_UTC", default=6)
+CELERY_BEAT_SCHEDULE["send-notice-digests"] = {
+    "task": "advisories.tasks.send_notice_digests",
+    "schedule": crontab(hour=NOTICE_DIGEST_HOUR_UTC, minute=0),
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
 

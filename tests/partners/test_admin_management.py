@@ -1,17 +1,14 @@
 """Until the manager UI exists, program managers run the program in the Django admin; it goes through services."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import timezone
 
-from advisories.models import Advisory, AdvisoryStatus
+from advisories.models import AdvisoryStatus
 from core.levels import AccessLevel
 from core.models import AuditEvent
 from partners.models import Partner, PartnerMembership
-from tests.factories import AdvisoryFactory, WaveFactory
+from tests.factories import AdvisoryFactory
 
 
 def _empty_inlines(*prefixes):
@@ -60,54 +57,6 @@ def test_manager_adds_a_partner_member_in_the_admin(manager_client, make_partner
 
 
 @pytest.mark.django_db
-def test_manager_creates_an_advisory_and_gets_the_next_identifier(manager_client):
-    AdvisoryFactory(identifier=f"FWN-{timezone.now().year}-0007")
-    public = timezone.now() + timedelta(days=5)
-
-    response = manager_client.post(
-        reverse("admin:advisories_advisory_add"),
-        {
-            "title": "Heap overflow in Widget",
-            "cve_ids": '["CVE-2026-40000"]',
-            "affected_products": "Widget 3",
-            "cvss_vector": "",
-            "cvss_score": "",
-            "tlp": "AMBER",
-            "public_release_at_0": public.strftime("%Y-%m-%d"),
-            "public_release_at_1": public.strftime("%H:%M:%S"),
-            **_empty_inlines("documents", "artifacts", "waves"),
-        },
-    )
-
-    assert response.status_code == 302, response.content
-    advisory = Advisory.objects.get(title="Heap overflow in Widget")
-    assert advisory.identifier == f"FWN-{timezone.now().year}-0008"
-    assert advisory.status == AdvisoryStatus.DRAFT
-
-
-@pytest.mark.django_db
-def test_schedule_action_refuses_an_invalid_plan_and_schedules_a_valid_one(manager_client):
-    public = timezone.now() + timedelta(days=5)
-    valid = AdvisoryFactory(status=AdvisoryStatus.DRAFT, public_release_at=public)
-    WaveFactory(advisory=valid, level=AccessLevel.EARLY, scheduled_at=public - timedelta(days=2))
-    WaveFactory(advisory=valid, level=AccessLevel.GENERIC, scheduled_at=public)
-    invalid = AdvisoryFactory(status=AdvisoryStatus.DRAFT, public_release_at=public)
-    WaveFactory(advisory=invalid, level=AccessLevel.EARLY, scheduled_at=public + timedelta(days=1))
-    WaveFactory(advisory=invalid, level=AccessLevel.GENERIC, scheduled_at=public)
-
-    response = manager_client.post(
-        reverse("admin:advisories_advisory_changelist"),
-        {"action": "schedule_release", "_selected_action": [valid.pk, invalid.pk]},
-        follow=True,
-    )
-
-    assert f"{valid.identifier} is scheduled." in response.text
-    assert "Waves must run in order" in response.text
-    assert Advisory.objects.get(pk=valid.pk).status == AdvisoryStatus.SCHEDULED
-    assert Advisory.objects.get(pk=invalid.pk).status == AdvisoryStatus.DRAFT
-
-
-@pytest.mark.django_db
 def test_audit_log_is_read_only_in_the_admin(manager_client):
     call_command("seed_demo", verbosity=0)
     event = AuditEvent.objects.first()
@@ -117,36 +66,26 @@ def test_audit_log_is_read_only_in_the_admin(manager_client):
 
 
 @pytest.mark.django_db
-def test_an_artifact_uploaded_in_the_admin_is_stored_privately_with_its_sha256(manager_client, settings):
+def test_a_stored_artifact_lives_in_private_storage_that_has_no_url(manager, settings):
     import hashlib
 
-    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.core.files.base import ContentFile
+
+    from advisories import services
 
     advisory = AdvisoryFactory(status=AdvisoryStatus.DRAFT)
+    services.assign_advisory_manager(actor=_superuser(), advisory=advisory, manager=manager)
     content = b"alert tcp any any -> any 445 (sid:1;)\n"
-    public = advisory.public_release_at
 
-    response = manager_client.post(
-        reverse("admin:advisories_advisory_change", args=[advisory.pk]),
-        {
-            "title": advisory.title,
-            "cve_ids": '["CVE-2026-40001"]',
-            "tlp": "AMBER",
-            "public_release_at_0": public.strftime("%Y-%m-%d"),
-            "public_release_at_1": public.strftime("%H:%M:%S"),
-            **_empty_inlines("documents", "waves"),
-            "artifacts-TOTAL_FORMS": "1",
-            "artifacts-INITIAL_FORMS": "0",
-            "artifacts-MIN_NUM_FORMS": "0",
-            "artifacts-MAX_NUM_FORMS": "1000",
-            "artifacts-0-level": AccessLevel.STANDARD,
-            "artifacts-0-name": "Snort rule",
-            "artifacts-0-file": SimpleUploadedFile("rule.rules", content, content_type="text/plain"),
-        },
+    artifact = services.add_artifact(
+        actor=manager,
+        advisory=advisory,
+        level=AccessLevel.STANDARD,
+        name="Snort rule",
+        description="",
+        uploaded_file=ContentFile(content, name="rule.rules"),
     )
 
-    assert response.status_code == 302, response.content
-    artifact = advisory.artifacts.get()
     assert artifact.sha256 == hashlib.sha256(content).hexdigest()
     assert artifact.size == len(content)
     assert artifact.file.path.startswith(settings.PRIVATE_MEDIA_ROOT)
@@ -176,12 +115,34 @@ def test_an_artifact_over_the_size_limit_is_refused_and_nothing_is_stored(manage
 
 
 @pytest.mark.django_db
-def test_the_advisory_admin_page_shows_artifacts_without_linking_to_them(manager_client, advisory):
+def test_the_admin_shows_advisories_read_only_and_links_no_file(manager_client, manager, advisory):
+    from advisories import services
+
+    services.assign_advisory_manager(actor=_superuser(), advisory=advisory, manager=manager)
+
     response = manager_client.get(reverse("admin:advisories_advisory_change", args=[advisory.pk]))
 
     assert response.status_code == 200
     assert "Proof of concept" in response.text
     assert "poc.py" not in response.text
+    assert manager_client.get(reverse("admin:advisories_advisory_add")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_admin_keeps_drafts_need_to_know(manager_client):
+    draft = AdvisoryFactory(status=AdvisoryStatus.DRAFT, title="Unpatched zero-day in Widget")
+
+    listing = manager_client.get(reverse("admin:advisories_advisory_changelist"))
+
+    assert draft.identifier in listing.text
+    assert "Unpatched zero-day in Widget" not in listing.text
+    assert manager_client.get(reverse("admin:advisories_advisory_change", args=[draft.pk])).status_code in (302, 403)
+
+
+def _superuser():
+    from tests.factories import UserFactory
+
+    return UserFactory(email="root@forewarn.test", is_staff=True, is_superuser=True)
 
 
 @pytest.mark.django_db

@@ -4,6 +4,7 @@ The URL list comes from the resolver, so a new view without a row here fails thi
 with objects of organisation A, so other organisations' users try them too (IDOR)."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
@@ -36,6 +37,14 @@ def row(anonymous, analyst_a, admin_a, user_b, suspended, capped, manager, compl
 PUBLIC_PAGE = row(200, 200, 200, 200, 200, 200, 200, 200)
 SIGNED_IN_REDIRECT = row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT)
 POST_ONLY = row(405, 405, 405, 405, 405, 405, 405, 405)
+# Pages of the partner portal that every member of an organisation with access may open.
+PARTNER_PAGE = row(LOGIN, 200, 200, 200, 403, 200, 404, 404)
+# Pages every member may open, even while the organisation has no access (notices explain why).
+PARTNER_MEMBER_PAGE = row(LOGIN, 200, 200, 200, 200, 200, 404, 404)
+# Staff pages for program managers: partners are told nothing exists, other staff are refused.
+PROGRAM_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 403)
+# Editing an advisory: only its assigned managers (the `manager` persona is not assigned to advisory X).
+ASSIGNED_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 403, 403)
 
 # Advisory X is released to A at the early level and to the capped organisation at the generic level; B never
 # received it; the suspended organisation received it before its suspension.
@@ -49,9 +58,26 @@ MATRIX = {
     "password_reset_done": PUBLIC_PAGE,
     "password_reset_confirm": PUBLIC_PAGE,
     "password_reset_complete": PUBLIC_PAGE,
-    "advisories:list": row(LOGIN, 200, 200, 200, 403, 200, 404, 404),
+    "advisories:list": PARTNER_PAGE,
     "advisories:detail": row(LOGIN, 200, 200, 404, 403, 200, 404, 404),
     "advisories:artifact": row(LOGIN, 200, 200, 404, 403, 404, 404, 404),
+    "advisories:notices": PARTNER_MEMBER_PAGE,
+    "advisories:notices_read": POST_ONLY,
+    "advisories:notice_preferences": PARTNER_MEMBER_PAGE,
+    "program_advisories:list": PROGRAM_MANAGER_PAGE,
+    "program_advisories:create": PROGRAM_MANAGER_PAGE,
+    "program_advisories:preview": POST_ONLY,
+    "program_advisories:calendar": PROGRAM_MANAGER_PAGE,
+    "program_advisories:calendar_list": PROGRAM_MANAGER_PAGE,
+    "program_advisories:detail": PROGRAM_MANAGER_PAGE,
+    "program_advisories:edit": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:document": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:artifact_upload": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:plan": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:plan_cancel": POST_ONLY,
+    "program_advisories:withdraw": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:assign_manager": POST_ONLY,
+    "program_advisories:wave": PROGRAM_MANAGER_PAGE,
 }
 
 # What non-staff get on the staff site where it is not the login page: its logout just redirects.
@@ -90,6 +116,7 @@ def world(make_partner, member_of, advisory, manager):
     services.release_due_waves()
     generic = WaveFactory(advisory=advisory, level=AccessLevel.GENERIC, scheduled_at=timezone.now())
     services.deliver_wave(wave=generic, partners=Partner.objects.filter(pk=capped.pk), at=timezone.now())
+    WaveFactory(advisory=advisory, level=AccessLevel.STANDARD, scheduled_at=timezone.now() + timedelta(days=1))
     partner_services.suspend_partner(partner=suspended, actor=manager, reason="Leak under investigation")
     organisation_b = make_partner(level=AccessLevel.EARLY, legal_name="Organisation B")
     assert {d.partner_id: d.level for d in advisory.deliveries.all()} == {
@@ -117,6 +144,7 @@ def world(make_partner, member_of, advisory, manager):
         "token": "set-password",
         "object_id": "1",
         "pk": "1",
+        "level": "standard",
         "app_label": "advisories",
         "content_type_id": "1",
         "url": "nowhere",
@@ -154,4 +182,4 @@ def test_every_url_answers_every_persona_as_the_matrix_says(client, world):
                     wrong.append((route, persona, outcome))
             elif outcome != MATRIX[name][persona]:
                 wrong.append((name, persona, f"got {outcome}, expected {MATRIX[name][persona]}"))
-    assert wrong == [], wrong
+    assert wrong == [], "\n".join(map(str, wrong))

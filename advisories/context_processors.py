@@ -1,0 +1,9 @@
+from advisories.selectors import unread_notice_count
+
+
+def notices(request):
+    """The unread count for the partner navigation (one COUNT query; nothing for staff and anonymous users)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_staff:
+        return {}
+    return {"unread_notices": unread_notice_count(user=user)}

@@ -1,0 +1,82 @@
+"""Forms of the program managers' advisory pages and the partners' notice preferences. They check what a field
+can check alone; the services decide everything else (uniqueness, order of waves, freezing)."""
+
+from django import forms
+
+from advisories.models import TLP, EmailMode
+from advisories.validators import normalise_cve_ids, score_cvss_vector
+from core.levels import AccessLevel
+
+UTC_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """A date and time typed in UTC (the site's time zone); the page shows the viewer's local time beside it."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "data-utc-input": ""}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", UTC_INPUT_FORMATS)
+        kwargs.setdefault("help_text", "UTC")
+        super().__init__(**kwargs)
+
+
+class AdvisoryForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    cve_ids = forms.CharField(
+        label="CVE ids",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="CVE-YYYY-NNNN, separated by commas, spaces or lines.",
+    )
+    affected_products = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    cvss_vector = forms.CharField(
+        label="CVSS v3.1 vector",
+        required=False,
+        max_length=200,
+        help_text="e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H; the score and severity are computed.",
+    )
+    tlp = forms.ChoiceField(label="TLP", choices=TLP.choices, initial=TLP.AMBER)
+
+    def clean_cve_ids(self):
+        return normalise_cve_ids(self.cleaned_data["cve_ids"])
+
+    def clean_cvss_vector(self):
+        vector, _score = score_cvss_vector(self.cleaned_data["cvss_vector"])
+        return vector
+
+
+class NewAdvisoryForm(AdvisoryForm):
+    public_release_at = UTCDateTimeField(label="Public release (UTC)")
+
+
+class DocumentForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    body_markdown = forms.CharField(label="Description (Markdown)", widget=forms.Textarea(attrs={"rows": 18}))
+
+
+class ArtifactForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    level = forms.TypedChoiceField(
+        choices=[(AccessLevel.STANDARD.value, "standard"), (AccessLevel.EARLY.value, "early")], coerce=int
+    )
+    file = forms.FileField(help_text="Text (rules, IOCs, code), ZIP or PDF.")
+
+
+class ReleasePlanForm(forms.Form):
+    early_at = UTCDateTimeField(label="Early wave (UTC)", required=False)
+    standard_at = UTCDateTimeField(label="Standard wave (UTC)", required=False)
+    public_release_at = UTCDateTimeField(label="Public release, generic wave (UTC)")
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AssignManagerForm(forms.Form):
+    email = forms.EmailField(label="Program manager's email")
+
+
+class NoticePreferenceForm(forms.Form):
+    email_mode = forms.ChoiceField(label="Email me", choices=EmailMode.choices, widget=forms.RadioSelect)

@@ -1,0 +1,91 @@
+"""Checks on what a program manager types or uploads: CVE ids, CVSS v3.1 vectors, artifact contents."""
+
+import re
+from decimal import Decimal
+
+from cvss import CVSS3
+from cvss.exceptions import CVSSError
+from django.core.exceptions import ValidationError
+
+CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
+CVSS_31_PREFIX = "CVSS:3.1/"
+
+
+def normalise_cve_ids(values) -> list[str]:
+    """CVE ids from a list or from text separated by commas, spaces or lines: upper-cased, duplicates dropped,
+    order kept. Refuses anything that is not CVE-YYYY-NNNN (four or more digits), naming each bad entry."""
+    if isinstance(values, str):
+        values = re.split(r"[\s,;]+", values)
+    cleaned, bad = [], []
+    for value in values:
+        value = str(value).strip().upper()
+        if not value:
+            continue
+        if not CVE_ID.match(value):
+            bad.append(value)
+        elif value not in cleaned:
+            cleaned.append(value)
+    if bad:
+        raise ValidationError(
+            "Not a CVE id (expected CVE-YYYY-NNNN, four or more digits): %(bad)s.",
+            code="invalid_cve",
+            params={"bad": ", ".join(bad)},
+        )
+    return cleaned
+
+
+def score_cvss_vector(vector: str) -> tuple[str, Decimal | None]:
+    """The cleaned CVSS v3.1 vector and its base score, computed by the `cvss` package; ("", None) for an empty
+    vector. Refuses other CVSS versions and malformed vectors with the library's explanation."""
+    vector = (vector or "").strip()
+    if not vector:
+        return "", None
+    if not vector.startswith(CVSS_31_PREFIX):
+        raise ValidationError("A CVSS v3.1 vector starts with CVSS:3.1/.", code="invalid_cvss")
+    try:
+        parsed = CVSS3(vector)
+    except CVSSError as error:
+        raise ValidationError(
+            "Invalid CVSS v3.1 vector: %(error)s.", code="invalid_cvss", params={"error": error}
+        ) from None
+    return parsed.clean_vector(), Decimal(str(parsed.base_score))
+
+
+# Artifact contents are recognised from their first bytes, never from the file name or the browser's claim.
+SNIFF_BYTES = 8192
+BINARY_SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"PK\x03\x04": "application/zip",
+    b"PK\x05\x06": "application/zip",  # an empty archive
+}
+HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<svg", b"<?xml")
+
+
+def sniff_artifact_content_type(head: bytes) -> str:
+    """The content type of an artifact from its first bytes: PDF, ZIP or UTF-8 text (rules, IOCs, source code).
+    Everything else is refused: executables and other binaries, and HTML/SVG/XML, which a browser would render."""
+    for signature, content_type in BINARY_SIGNATURES.items():
+        if head.startswith(signature):
+            return content_type
+    if not head:
+        raise ValidationError("The file is empty.", code="empty_file")
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    if b"\x00" in text or not _is_utf8_prefix(text):
+        raise ValidationError(
+            "Only text (UTF-8), ZIP and PDF files may be uploaded; this file is another binary format.",
+            code="disallowed_type",
+        )
+    if text.lstrip().lower().startswith(HTML_MARKERS):
+        raise ValidationError("HTML, SVG and XML documents may not be uploaded; wrap them in a ZIP.", code="html")
+    return "text/plain"
+
+
+def _is_utf8_prefix(data: bytes) -> bool:
+    """True when `data` is UTF-8, allowing a multi-byte character cut at the end of the sniffed prefix."""
+    for cut in range(4):
+        try:
+            data[: len(data) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        return True
+    return False
