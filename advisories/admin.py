@@ -4,7 +4,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from advisories import services
-from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery, DownloadEvent, ReleaseWave
+from advisories.models import (
+    Advisory,
+    AdvisoryDocument,
+    Artifact,
+    Delivery,
+    DownloadEvent,
+    HandlingAcknowledgement,
+    ReleaseWave,
+)
 
 
 class AdvisoryDocumentInline(admin.StackedInline):
@@ -104,3 +112,11 @@ class DownloadEventAdmin(ReadOnlyAdmin):
     search_fields = ["advisory__identifier", "partner__legal_name", "user__email"]
     list_select_related = ["user", "partner", "advisory", "artifact"]
     date_hierarchy = "created_at"
+
+
+@admin.register(HandlingAcknowledgement)
+class HandlingAcknowledgementAdmin(ReadOnlyAdmin):
+    list_display = ["acknowledged_at", "user", "partner", "advisory", "tlp", "ip_address"]
+    list_filter = ["tlp"]
+    search_fields = ["advisory__identifier", "partner__legal_name", "user__email"]
+    list_select_related = ["user", "partner", "advisory"]

@@ -1,6 +1,6 @@
 from django.db.models import Max, Prefetch, Q, QuerySet
 
-from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery
+from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery, HandlingAcknowledgement
 from compliance.entitlements import PartnerAccess, get_released_object_or_404, released_objects
 
 
@@ -42,3 +42,18 @@ def latest_delivery(*, access: PartnerAccess, advisory: Advisory) -> Delivery | 
     return (
         Delivery.objects.filter(partner=access.partner, advisory=advisory).order_by("-level", "-delivered_at").first()
     )
+
+
+def released_advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Advisory:
+    """The advisory alone (no documents or files), if the organisation may see it; 404 otherwise."""
+    return get_released_object_or_404(Advisory.objects.all(), access, identifier=identifier)
+
+
+def has_acknowledged_handling(*, user, advisory: Advisory) -> bool:
+    """Whether the user acknowledged the advisory's TLP label and handling terms (needed before opening it)."""
+    return HandlingAcknowledgement.objects.filter(user=user, advisory=advisory).exists()
+
+
+def handling_acknowledgements(*, advisory: Advisory) -> QuerySet[HandlingAcknowledgement]:
+    """Who acknowledged the advisory's handling terms, when and from where: part of its distribution record."""
+    return HandlingAcknowledgement.objects.filter(advisory=advisory).select_related("user", "partner")

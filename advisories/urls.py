@@ -7,5 +7,6 @@ app_name = "advisories"
 urlpatterns = [
     path("", views.advisory_list, name="list"),
     path("advisories/<str:identifier>/", views.advisory_detail, name="detail"),
+    path("advisories/<str:identifier>/acknowledge/", views.advisory_acknowledge, name="acknowledge"),
     path("advisories/<str:identifier>/artifacts/<int:artifact_id>/", views.artifact_download, name="artifact"),
 ]

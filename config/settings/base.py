@@ -155,6 +155,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": RELEASE_INTERVAL_SECONDS * 2},
     },
 }
+AGREEMENT_REMINDER_INTERVAL_SECONDS = env.float("FOREWARN_AGREEMENT_REMINDER_INTERVAL_SECONDS", default=900.0)
+CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
+    "task": "compliance.tasks.send_agreement_reminders",
+    "schedule": timedelta(seconds=AGREEMENT_REMINDER_INTERVAL_SECONDS),
+    "options": {"expires": AGREEMENT_REMINDER_INTERVAL_SECONDS},
+}
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
 
 LOGGING = {
