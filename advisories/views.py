@@ -114,7 +114,7 @@ def advisory_acknowledge(request, access, identifier):
     next_url = next_url or reverse("advisories:detail", args=[advisory.identifier])
     if selectors.has_acknowledged_handling(user=request.user, advisory=advisory):
         return redirect(next_url)
-    form = HandlingAcknowledgementForm(request.POST or None)
+    form = HandlingAcknowledgementForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.acknowledge_handling(
             access=access,

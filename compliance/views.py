@@ -176,7 +176,7 @@ def partner_sign(request, access, version_id):
         raise Http404("No such contract version.")
     may_sign = _is_partner_admin(access)
     superseded = selectors.is_superseded(version, now)
-    form = SignAgreementForm(request.POST or None)
+    form = SignAgreementForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         if not may_sign:
