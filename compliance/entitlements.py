@@ -57,6 +57,15 @@ def covered_until(*, required: ContractVersion, agreement: SignedAgreement) -> d
     return None
 
 
+def counts_until(*, agreement: SignedAgreement, newest: ContractVersion) -> datetime:
+    """The instant an agreement stops counting for its contract, given the newest published version of that
+    contract: its expiry, or, for an earlier version, the re-sign deadline (without one, the newest version's
+    effective time) when that comes first."""
+    if agreement.version >= newest.version:
+        return agreement.valid_until
+    return covered_until(required=newest, agreement=agreement) or min(agreement.valid_until, newest.effective_at)
+
+
 def covering_agreement(
     *, required: ContractVersion, agreements: Iterable[SignedAgreement], at: datetime
 ) -> SignedAgreement | None:

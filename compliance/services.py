@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from compliance.entitlements import SignedAgreement, counts_until
 from compliance.models import (
     Agreement,
     AgreementReminder,
@@ -183,62 +184,88 @@ def sign_agreement(
 
 # Expiry reminders ------------------------------------------------------------------------------------------------
 
-# An expiry notice is still sent this long after the expiry (beat was down), never for older expiries.
+# A notice is still sent this long after an agreement stopped counting (beat was down), never for older ones.
 EXPIRY_NOTICE_WINDOW = timedelta(days=7)
 LONGEST_REMINDER_LEAD = timedelta(days=max(ReminderKind.values))
 
 
-def due_reminder_kind(*, valid_until: datetime, at: datetime) -> ReminderKind | None:
-    """The most urgent reminder whose time has come at `at` for an agreement valid until `valid_until`."""
-    due = [kind for kind in ReminderKind if valid_until - timedelta(days=kind.value) <= at]
+def due_reminder_kind(*, ends_at: datetime, at: datetime) -> ReminderKind | None:
+    """The most urgent reminder whose time has come at `at` for an agreement that stops counting at `ends_at`."""
+    due = [kind for kind in ReminderKind if ends_at - timedelta(days=kind.value) <= at]
     return min(due) if due else None
 
 
-def _reminder_candidates(at: datetime) -> list[int]:
+def _agreements_ending_soon(at: datetime) -> list[tuple[int, datetime]]:
+    """(agreement id, when it stops counting) for the agreements of organisations not removed that stop counting
+    within the longest reminder lead, or stopped recently, and were not renewed; soonest first. An agreement stops
+    counting when it expires or, once a newer version of its contract is published, at the re-sign deadline."""
+    newest: dict[str, ContractVersion] = {}
+    for version in ContractVersion.objects.all():
+        if version.contract_key not in newest or version.version > newest[version.contract_key].version:
+            newest[version.contract_key] = version
     renewed = Agreement.objects.filter(
         partner=OuterRef("partner"),
         contract_version__contract_key=OuterRef("contract_version__contract_key"),
         valid_until__gt=OuterRef("valid_until"),
     )
-    return list(
+    ending = []
+    for row in (
         Agreement.objects.filter(
-            valid_until__lte=at + LONGEST_REMINDER_LEAD,
             valid_until__gt=at - EXPIRY_NOTICE_WINDOW,
             partner__status__in=[PartnerStatus.ACTIVE, PartnerStatus.SUSPENDED],
         )
         .exclude(Exists(renewed))
-        .order_by("valid_until")
-        .values_list("pk", flat=True)
-    )
+        .values("pk", "contract_version__contract_key", "contract_version__version", "signed_at", "valid_until")
+    ):
+        signed = SignedAgreement(
+            contract_key=row["contract_version__contract_key"],
+            version=row["contract_version__version"],
+            signed_at=row["signed_at"],
+            valid_until=row["valid_until"],
+            agreement_id=row["pk"],
+        )
+        ends_at = counts_until(agreement=signed, newest=newest[signed.contract_key])
+        if at - EXPIRY_NOTICE_WINDOW < ends_at <= at + LONGEST_REMINDER_LEAD:
+            ending.append((row["pk"], ends_at))
+    return sorted(ending, key=lambda item: item[1])
 
 
-def _reminder_email(agreement: Agreement, kind: ReminderKind) -> tuple[str, str]:
+def _reminder_email(agreement: Agreement, kind: ReminderKind, ends_at: datetime) -> tuple[str, str]:
     version = agreement.contract_version
-    until = f"{agreement.valid_until:%Y-%m-%d %H:%M} UTC"
+    when = f"{ends_at:%Y-%m-%d %H:%M} UTC"
     url = f"{settings.FOREWARN_PORTAL_URL}/portal/agreements/"
+    if ends_at >= agreement.valid_until:
+        will_end, ended = f"expires on {when}", f"expired on {when}"
+    else:
+        will_end = f"must be re-signed by {when}: a new version replaces it"
+        ended = f"stopped counting on {when}: a new version replaced it"
     if kind == ReminderKind.EXPIRED:
-        subject = f"[Forewarn] {agreement.partner}: your {version.title} expired on {until}"
+        subject = f"[Forewarn] {agreement.partner}: your {version.title} {ended.split(':')[0]}"
         lead = (
-            f"The {version} agreement of {agreement.partner} expired on {until}. Access to advisories that need "
-            "it stopped at that moment and resumes as soon as a partner admin signs the current version."
+            f"The {version} agreement of {agreement.partner} {ended}. Access to advisories that need it stopped at "
+            "that moment and resumes as soon as a partner admin signs the current version."
         )
     else:
-        subject = f"[Forewarn] {agreement.partner}: your {version.title} expires on {until}"
+        subject = f"[Forewarn] {agreement.partner}: your {version.title} {will_end.split(':')[0]}"
         lead = (
-            f"The {version} agreement of {agreement.partner} expires on {until}. Access to advisories that need it "
-            "stops at that moment unless a partner admin signs the current version before then."
+            f"The {version} agreement of {agreement.partner} {will_end}. Access to advisories that need it stops at "
+            "that moment unless a partner admin signs the current version before then."
         )
     return subject, f"{lead}\n\nReview and sign: {url}\n"
 
 
 def send_due_agreement_reminders(*, now: datetime | None = None) -> int:
-    """Email each organisation's partner admins about agreements expiring in 30, 7 and 1 days and at expiry, each
-    reminder at most once per agreement (a row per reminder, unique per agreement and kind). Only the most urgent
-    due reminder goes out (a late run does not send a stale 30-day one after the 7-day one). Agreements already
-    renewed, and organisations removed, get none. Returns the number of reminders sent."""
+    """Email each organisation's partner admins 30, 7 and 1 days before one of its agreements stops counting
+    (expiry, or the re-sign deadline of a newer version) and when it has stopped, each reminder at most once per
+    agreement (a row per reminder, unique per agreement and kind). Only the most urgent due reminder goes out (a
+    late run does not send a stale 30-day one after the 7-day one). Agreements already renewed, and organisations
+    removed, get none. Returns the number of reminders sent."""
     at = now or timezone.now()
     sent = 0
-    for agreement_id in _reminder_candidates(at):
+    for agreement_id, ends_at in _agreements_ending_soon(at):
+        kind = due_reminder_kind(ends_at=ends_at, at=at)
+        if kind is None:
+            continue
         with transaction.atomic():
             agreement = (
                 Agreement.objects.select_for_update(skip_locked=True, of=("self",))
@@ -246,11 +273,8 @@ def send_due_agreement_reminders(*, now: datetime | None = None) -> int:
                 .filter(pk=agreement_id)
                 .first()
             )
-            if agreement is None:  # a concurrent run is handling it
-                continue
-            kind = due_reminder_kind(valid_until=agreement.valid_until, at=at)
-            if kind is None or agreement.reminders.filter(kind__lte=kind).exists():
-                continue
+            if agreement is None or agreement.reminders.filter(kind__lte=kind).exists():
+                continue  # a concurrent run holds it, or this reminder (or a more urgent one) went out already
             recipients = list(
                 PartnerMembership.objects.filter(
                     partner=agreement.partner, role=MemberRole.ADMIN, is_active=True, user__is_active=True
@@ -269,10 +293,10 @@ def send_due_agreement_reminders(*, now: datetime | None = None) -> int:
                 actor=None,
                 action="agreement.reminder_sent",
                 target=agreement,
-                details={"kind": reminder.get_kind_display(), "recipients": recipients},
+                details={"kind": reminder.get_kind_display(), "ends_at": ends_at, "recipients": recipients},
             )
             if recipients:
-                subject, body = _reminder_email(agreement, kind)
+                subject, body = _reminder_email(agreement, kind, ends_at)
                 # Sent inside the transaction: if sending fails, the row rolls back and the next run retries.
                 send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
             sent += 1

@@ -13,7 +13,7 @@ from compliance import services, tasks
 from compliance.models import AgreementReminder, ReminderKind
 from partners import services as partner_services
 from partners.models import MemberRole
-from tests.factories import AgreementFactory, AgreementReminderFactory, PartnerFactory
+from tests.factories import AgreementFactory, AgreementReminderFactory, ContractVersionFactory, PartnerFactory
 
 DAY = timedelta(days=1)
 
@@ -136,3 +136,22 @@ def test_beat_runs_the_reminder_task():
 
     assert entry["task"] == "compliance.tasks.send_agreement_reminders"
     assert entry["schedule"] <= timedelta(hours=1)
+
+
+def test_a_new_version_with_a_re_sign_deadline_is_reminded_before_the_deadline(expiring, nda):
+    now = timezone.now()
+    deadline = now + 20 * DAY
+    ContractVersionFactory(contract_key="nda", version=2, effective_at=now, previous_versions_valid_until=deadline)
+
+    _run_twice(deadline - 7 * DAY)
+
+    assert list(AgreementReminder.objects.values_list("kind", flat=True)) == [ReminderKind.SEVEN_DAYS]
+    assert "must be re-signed by" in mail.outbox[0].subject
+
+
+def test_signing_the_new_version_ends_the_reminders_about_the_old_one(expiring, nda):
+    now = timezone.now()
+    v2 = ContractVersionFactory(contract_key="nda", version=2, effective_at=now, previous_versions_valid_until=now)
+    AgreementFactory(partner=expiring.partner, contract_version=v2, signed_at=now, valid_until=now + 365 * DAY)
+
+    assert _run_twice(now + DAY) == 0
