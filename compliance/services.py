@@ -19,7 +19,8 @@ from compliance.models import (
 from core.levels import AccessLevel
 from core.roles import require_program_manager
 from core.services import record_audit_event
-from partners.models import MemberRole, PartnerMembership, PartnerStatus
+from partners.models import MemberRole, Partner, PartnerMembership, PartnerStatus
+from partners.signals import standing_changed
 
 
 def publish_contract_version(
@@ -139,6 +140,10 @@ def record_agreement(
             },
             ip_address=ip_address,
         )
+        # The organisation may be entitled to more from now on (e.g. re-signed after expiry): higher layers catch
+        # up what it missed through the one documented signal. Access itself never waits for this.
+        partner_id, status = partner.pk, partner.status
+        transaction.on_commit(lambda: standing_changed.send(sender=Partner, partner_id=partner_id, new_status=status))
     return agreement
 
 
