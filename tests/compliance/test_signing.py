@@ -68,7 +68,7 @@ def test_sign_page_shows_the_full_text_and_carries_its_sha256(admin_client, nda_
 @pytest.mark.django_db
 def test_signing_stores_the_evidence_and_the_hash_of_the_text_shown(admin_client, partner, partner_admin, nda_v2):
     shown = _shown_sha256(admin_client, nda_v2)
-    signed_at = timezone.now().replace(microsecond=0) + timedelta(minutes=10)
+    signed_at = timezone.now().replace(microsecond=0) + timedelta(minutes=5)
 
     with time_machine.travel(signed_at, tick=False):
         response = admin_client.post(
@@ -274,7 +274,7 @@ def test_downloads_stop_at_the_second_the_agreement_expires_and_resume_when_the_
     WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
     advisory_services.release_due_waves()
     acknowledge_handling_for_every_member(advisory)
-    expiry = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
+    expiry = (timezone.now() + timedelta(minutes=10)).replace(microsecond=0)
     Agreement.objects.filter(partner=partner, contract_version=nda).update(valid_until=expiry)
     download = reverse("advisories:artifact", args=[advisory.identifier, poc.pk])
     client.force_login(partner_admin)
@@ -283,7 +283,7 @@ def test_downloads_stop_at_the_second_the_agreement_expires_and_resume_when_the_
         before = client.get(download)
     with time_machine.travel(expiry, tick=False):
         at_expiry = client.get(download)
-    with time_machine.travel(expiry + timedelta(minutes=5), tick=False):
+    with time_machine.travel(expiry + timedelta(minutes=2), tick=False):
         still_expired = client.get(download)
         signed = client.post(_sign_url(nda), _signature(_shown_sha256(client, nda)))
         after_signing = client.get(download)
