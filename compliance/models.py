@@ -95,16 +95,17 @@ class Agreement(models.Model):
 
 
 class ReminderKind(models.IntegerChoices):
-    """Notices about an agreement's expiry, by the number of days before it they are due."""
+    """Notices about the end of an agreement (its expiry, or the re-sign deadline of a newer version), by the
+    number of days before that end they are due."""
 
-    THIRTY_DAYS = 30, "30 days before expiry"
-    SEVEN_DAYS = 7, "7 days before expiry"
-    ONE_DAY = 1, "1 day before expiry"
-    EXPIRED = 0, "at expiry"
+    THIRTY_DAYS = 30, "30 days before the end"
+    SEVEN_DAYS = 7, "7 days before the end"
+    ONE_DAY = 1, "1 day before the end"
+    EXPIRED = 0, "at the end"
 
 
 class AgreementReminder(models.Model):
-    """One expiry reminder (or the expiry notice) sent to a partner's admins about one agreement. The unique
+    """One reminder (or the notice at the end) sent to a partner's admins about one agreement. The unique
     constraint makes each one go out at most once, however often and however concurrently the task runs."""
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="reminders")

@@ -73,7 +73,8 @@ def contract_publish(request):
                 messages.success(request, f"{version} is published. It can no longer be changed.")
                 return redirect("compliance:contract_version", version.pk)
     else:
-        base = ContractVersion.objects.filter(pk=request.GET.get("from") or None).first()
+        base_id = request.GET.get("from", "")
+        base = ContractVersion.objects.filter(pk=int(base_id)).first() if base_id.isdigit() else None
         form = ContractVersionForm(initial=ContractVersionForm.initial_from(base, now))
     return render(request, "compliance/contract_publish.html", {"form": form})
 

@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
             name='AgreementReminder',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.PositiveSmallIntegerField(choices=[(30, '30 days before expiry'), (7, '7 days before expiry'), (1, '1 day before expiry'), (0, 'at expiry')])),
+                ('kind', models.PositiveSmallIntegerField(choices=[(30, '30 days before the end'), (7, '7 days before the end'), (1, '1 day before the end'), (0, 'at the end')])),
                 ('sent_at', models.DateTimeField()),
                 ('recipients', models.JSONField(default=list, help_text='The email addresses it was sent to.')),
                 ('agreement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reminders', to='compliance.agreement')),

@@ -82,6 +82,14 @@ def test_the_next_version_form_starts_from_the_current_text_with_the_next_number
 
 
 @pytest.mark.django_db
+def test_the_publish_form_ignores_a_malformed_starting_version(manager_client, nda):
+    response = manager_client.get(reverse("compliance:contract_publish"), {"from": "nda'"})
+
+    assert response.status_code == 200
+    assert "contract_key" not in response.context["form"].initial
+
+
+@pytest.mark.django_db
 def test_a_published_version_cannot_be_changed_through_the_model(nda):
     nda.text = "A quietly changed text."
 
