@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from advisories import selectors
-from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery, DownloadEvent, ReleaseWave
+from advisories.models import (
+    Advisory,
+    AdvisoryDocument,
+    Artifact,
+    Delivery,
+    DownloadEvent,
+    HandlingAcknowledgement,
+    ReleaseWave,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -100,3 +108,11 @@ class DownloadEventAdmin(ReadOnlyAdmin):
     search_fields = ["advisory__identifier", "partner__legal_name", "user__email"]
     list_select_related = ["user", "partner", "advisory", "artifact"]
     date_hierarchy = "created_at"
+
+
+@admin.register(HandlingAcknowledgement)
+class HandlingAcknowledgementAdmin(ReadOnlyAdmin):
+    list_display = ["acknowledged_at", "user", "partner", "advisory", "tlp", "ip_address"]
+    list_filter = ["tlp"]
+    search_fields = ["advisory__identifier", "partner__legal_name", "user__email"]
+    list_select_related = ["user", "partner", "advisory"]

@@ -80,3 +80,10 @@ class AssignManagerForm(forms.Form):
 
 class NoticePreferenceForm(forms.Form):
     email_mode = forms.ChoiceField(label="Email me", choices=EmailMode.choices, widget=forms.RadioSelect)
+
+
+class HandlingAcknowledgementForm(forms.Form):
+    acknowledge = forms.BooleanField(
+        label="I acknowledge this advisory's TLP label and will handle it according to these terms.",
+        error_messages={"required": "Tick the box to acknowledge the TLP label and handling terms."},
+    )

@@ -306,6 +306,28 @@ class DownloadEvent(models.Model):
         return f"{self.user} {self.get_kind_display()} {self.advisory.identifier} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class HandlingAcknowledgement(models.Model):
+    """A partner user's one-time acknowledgement of an advisory's TLP label and handling terms, given before they
+    first open it. Kept with the label acknowledged, the time and the address, for the distribution record."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="+")
+    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="handling_acknowledgements")
+    tlp = models.CharField(max_length=20, choices=TLP.choices, help_text="The label acknowledged.")
+    acknowledged_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-acknowledged_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "advisory"], name="one_handling_acknowledgement_per_user")
+        ]
+
+    def __str__(self):
+        return f"{self.user} acknowledged {self.get_tlp_display()} for {self.advisory.identifier}"
+
+
 # Direct foreign-key object permission tables (django-guardian): fast joins and no orphans on pk reuse.
 class AdvisoryUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Advisory, on_delete=models.CASCADE)

@@ -25,6 +25,7 @@ from advisories.models import (
     Delivery,
     DownloadEvent,
     EmailMode,
+    HandlingAcknowledgement,
     Notice,
     NoticeKind,
     NoticePreference,
@@ -260,3 +261,18 @@ def unread_notice_count(*, user) -> int:
 def notice_preference(*, user) -> str:
     preference = NoticePreference.objects.filter(user=user).values_list("email_mode", flat=True).first()
     return preference or EmailMode.IMMEDIATE
+
+
+def released_advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Advisory:
+    """The advisory alone (no documents or files), if the organisation may see it; 404 otherwise."""
+    return get_released_object_or_404(Advisory.objects.all(), access, identifier=identifier)
+
+
+def has_acknowledged_handling(*, user, advisory: Advisory) -> bool:
+    """Whether the user acknowledged the advisory's TLP label and handling terms (needed before opening it)."""
+    return HandlingAcknowledgement.objects.filter(user=user, advisory=advisory).exists()
+
+
+def handling_acknowledgements(*, advisory: Advisory) -> QuerySet[HandlingAcknowledgement]:
+    """Who acknowledged the advisory's handling terms, when and from where: part of its distribution record."""
+    return HandlingAcknowledgement.objects.filter(advisory=advisory).select_related("user", "partner")

@@ -22,6 +22,7 @@ from advisories.models import (
     Delivery,
     DownloadEvent,
     EmailMode,
+    HandlingAcknowledgement,
     Notice,
     NoticeKind,
     NoticePreference,
@@ -483,6 +484,35 @@ def record_access(
         ip_address=ip_address,
         user_agent=(user_agent or "")[:500],
     )
+
+
+def acknowledge_handling(
+    *, access: PartnerAccess, user, advisory: Advisory, ip_address=None, user_agent: str = ""
+) -> HandlingAcknowledgement:
+    """Record that a partner user acknowledged the advisory's TLP label and handling terms, once: a second call
+    returns the first acknowledgement unchanged. The caller has already resolved the advisory through the
+    entitlement selectors (the user may see it)."""
+    with transaction.atomic():
+        acknowledgement, created = HandlingAcknowledgement.objects.get_or_create(
+            user=user,
+            advisory=advisory,
+            defaults={
+                "partner": access.partner,
+                "tlp": advisory.tlp,
+                "acknowledged_at": timezone.now(),
+                "ip_address": ip_address,
+                "user_agent": (user_agent or "")[:500],
+            },
+        )
+        if created:
+            record_audit_event(
+                actor=user,
+                action="advisory.handling_acknowledged",
+                target=advisory,
+                details={"partner": access.partner.pk, "tlp": advisory.tlp},
+                ip_address=ip_address,
+            )
+    return acknowledgement
 
 
 def revoke_partner_grants(*, partner_id: int) -> int:

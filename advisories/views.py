@@ -5,10 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisories import selectors, services
-from advisories.forms import NoticePreferenceForm
+from advisories.forms import HandlingAcknowledgementForm, NoticePreferenceForm
+from advisories.handling import HANDLING_TERMS, TLP_MEANING
 from advisories.models import AccessKind
 from advisories.personalisation import issued_to_banner, personalised_chunks
 from compliance.entitlements import partner_access
@@ -49,6 +52,8 @@ def advisory_list(request, access):
 @partner_view
 def advisory_detail(request, access, identifier):
     advisory = selectors.advisory_for_partner(access=access, identifier=identifier)
+    if not selectors.has_acknowledged_handling(user=request.user, advisory=advisory):
+        return redirect("advisories:acknowledge", identifier)
     event = services.record_access(
         access=access,
         user=request.user,
@@ -72,6 +77,8 @@ def advisory_detail(request, access, identifier):
 @partner_view
 def artifact_download(request, access, identifier, artifact_id):
     artifact = selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)
+    if not selectors.has_acknowledged_handling(user=request.user, advisory=artifact.advisory):
+        return redirect(f"{reverse('advisories:acknowledge', args=[identifier])}?{urlencode({'next': request.path})}")
     event = services.record_access(
         access=access,
         user=request.user,
@@ -142,3 +149,40 @@ def notice_preferences(request, access):
         messages.success(request, "Your email preference is saved.")
         return redirect("advisories:notices")
     return render(request, "advisories/notice_preferences.html", {"access": access, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+@partner_view
+def advisory_acknowledge(request, access, identifier):
+    """Before a partner user first opens an advisory (or one of its files): its TLP label and handling terms,
+    acknowledged once."""
+    advisory = selectors.released_advisory_for_partner(access=access, identifier=identifier)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}, require_https=False):
+        next_url = ""
+    next_url = next_url or reverse("advisories:detail", args=[advisory.identifier])
+    if selectors.has_acknowledged_handling(user=request.user, advisory=advisory):
+        return redirect(next_url)
+    form = HandlingAcknowledgementForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.acknowledge_handling(
+            access=access,
+            user=request.user,
+            advisory=advisory,
+            ip_address=client_ip(request),
+            user_agent=user_agent(request),
+        )
+        return redirect(next_url)
+    return render(
+        request,
+        "advisories/acknowledge.html",
+        {
+            "access": access,
+            "advisory": advisory,
+            "form": form,
+            "next": next_url,
+            "tlp_meaning": TLP_MEANING[advisory.tlp],
+            "handling_terms": HANDLING_TERMS,
+        },
+        status=400 if form.is_bound else 200,
+    )

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from compliance import services
-from compliance.models import Agreement, ContractVersion, EnforcementAction, JurisdictionPolicy
+from compliance.models import Agreement, AgreementReminder, ContractVersion, EnforcementAction, JurisdictionPolicy
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
@@ -66,6 +66,22 @@ class JurisdictionPolicyAdmin(AppendOnlyAdmin):
 class EnforcementActionAdmin(admin.ModelAdmin):
     list_display = ["partner", "kind", "cap_level", "starts_at", "ends_at"]
     list_filter = ["kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AgreementReminder)
+class AgreementReminderAdmin(admin.ModelAdmin):
+    list_display = ["sent_at", "agreement", "kind", "recipients"]
+    list_filter = ["kind"]
+    list_select_related = ["agreement__partner", "agreement__contract_version"]
 
     def has_add_permission(self, request):
         return False

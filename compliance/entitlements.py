@@ -29,30 +29,66 @@ class SignedAgreement:
     version: int
     signed_at: datetime
     valid_until: datetime
+    agreement_id: int | None = None
 
 
-def contract_cap(
-    *, versions: Iterable[ContractVersion], agreements: Iterable[SignedAgreement], at: datetime
-) -> AccessLevel:
-    """The highest level all of whose required contract versions are held signed and unexpired at `at`."""
+def current_versions(versions: Iterable[ContractVersion], at: datetime) -> dict[str, ContractVersion]:
+    """The version of each contract in force at `at`: the newest whose effective time has come."""
     current: dict[str, ContractVersion] = {}
     for version in versions:
         if version.effective_at <= at and (
             version.contract_key not in current or version.version > current[version.contract_key].version
         ):
             current[version.contract_key] = version
-    valid_agreements = [a for a in agreements if a.signed_at <= at < a.valid_until]
+    return current
+
+
+def covered_until(*, required: ContractVersion, agreement: SignedAgreement) -> datetime | None:
+    """Until when `agreement` satisfies `required` (the current version of its contract), or None if it never
+    does: an agreement to the version itself until it expires; one to an older version until it expires or the
+    re-sign deadline passes, whichever comes first."""
+    if agreement.contract_key != required.contract_key:
+        return None
+    if agreement.version == required.version:
+        return agreement.valid_until
+    grace_until = required.previous_versions_valid_until
+    if agreement.version < required.version and grace_until is not None:
+        return min(agreement.valid_until, grace_until)
+    return None
+
+
+def counts_until(*, agreement: SignedAgreement, newest: ContractVersion) -> datetime:
+    """The instant an agreement stops counting for its contract, given the newest published version of that
+    contract: its expiry, or, for an earlier version, the re-sign deadline (without one, the newest version's
+    effective time) when that comes first."""
+    if agreement.version >= newest.version:
+        return agreement.valid_until
+    return covered_until(required=newest, agreement=agreement) or min(agreement.valid_until, newest.effective_at)
+
+
+def covering_agreement(
+    *, required: ContractVersion, agreements: Iterable[SignedAgreement], at: datetime
+) -> SignedAgreement | None:
+    """Of the agreements, the one that satisfies `required` at `at` for longest; None when none does."""
+    best, best_until = None, None
+    for agreement in agreements:
+        until = covered_until(required=required, agreement=agreement)
+        if until is None or not (agreement.signed_at <= at < until):
+            continue
+        if best_until is None or until > best_until:
+            best, best_until = agreement, until
+    return best
+
+
+def contract_cap(
+    *, versions: Iterable[ContractVersion], agreements: Iterable[SignedAgreement], at: datetime
+) -> AccessLevel:
+    """The highest level all of whose required contract versions are held signed and unexpired at `at`."""
+    current = current_versions(versions, at)
+    agreements = list(agreements)
 
     def holds(required: ContractVersion) -> bool:
-        grace_until = required.previous_versions_valid_until
-        for agreement in valid_agreements:
-            if agreement.contract_key != required.contract_key:
-                continue
-            if agreement.version == required.version:
-                return True
-            if agreement.version < required.version and grace_until is not None and at < grace_until:
-                return True
-        return False
+        return covering_agreement(required=required, agreements=agreements, at=at) is not None
 
     cap = AccessLevel.NONE
     for level in (AccessLevel.GENERIC, AccessLevel.STANDARD, AccessLevel.EARLY):

@@ -1,11 +1,26 @@
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django_countries.fields import CountryField
 
 from core.levels import AccessLevel
+
+
+def text_sha256(text: str) -> str:
+    """The SHA-256 of a contract text as stored and shown (UTF-8)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class PublishedQuerySet(models.QuerySet):
+    """Published contract versions are never changed or deleted in bulk either: a change is a new version."""
+
+    def update(self, **kwargs):
+        raise PermissionDenied("A published contract version cannot be changed; publish a new version.")
+
+    def delete(self):
+        raise PermissionDenied("A published contract version cannot be deleted.")
 
 
 class ContractVersion(models.Model):
@@ -28,6 +43,8 @@ class ContractVersion(models.Model):
     previous_versions_valid_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = PublishedQuerySet.as_manager()
+
     class Meta:
         ordering = ["contract_key", "-version"]
         constraints = [models.UniqueConstraint(fields=["contract_key", "version"], name="unique_contract_version")]
@@ -36,8 +53,14 @@ class ContractVersion(models.Model):
         return f"{self.title} v{self.version}"
 
     def save(self, *args, **kwargs):
-        self.text_sha256 = hashlib.sha256(self.text.encode()).hexdigest()
+        # Immutable once published (on PostgreSQL a trigger refuses it too): a change is a new version.
+        if self.pk is not None and ContractVersion.objects.filter(pk=self.pk).exists():
+            raise PermissionDenied("A published contract version cannot be changed; publish a new version.")
+        self.text_sha256 = text_sha256(self.text)
         super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("A published contract version cannot be deleted.")
 
 
 class Agreement(models.Model):
@@ -61,9 +84,41 @@ class Agreement(models.Model):
     def __str__(self):
         return f"{self.partner} signed {self.contract_version} on {self.signed_at:%Y-%m-%d}"
 
+    def save(self, *args, **kwargs):
+        if self.pk is not None and Agreement.objects.filter(pk=self.pk).exists():
+            raise PermissionDenied("A signed agreement is evidence and cannot be changed.")
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.valid_until and self.signed_at and self.valid_until <= self.signed_at:
             raise ValidationError({"valid_until": "An agreement must be valid for some time after signing."})
+
+
+class ReminderKind(models.IntegerChoices):
+    """Notices about the end of an agreement (its expiry, or the re-sign deadline of a newer version), by the
+    number of days before that end they are due."""
+
+    THIRTY_DAYS = 30, "30 days before the end"
+    SEVEN_DAYS = 7, "7 days before the end"
+    ONE_DAY = 1, "1 day before the end"
+    EXPIRED = 0, "at the end"
+
+
+class AgreementReminder(models.Model):
+    """One reminder (or the notice at the end) sent to a partner's admins about one agreement. The unique
+    constraint makes each one go out at most once, however often and however concurrently the task runs."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="reminders")
+    kind = models.PositiveSmallIntegerField(choices=ReminderKind.choices)
+    sent_at = models.DateTimeField()
+    recipients = models.JSONField(default=list, help_text="The email addresses it was sent to.")
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "kind"], name="one_reminder_per_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder for {self.agreement}"
 
 
 class JurisdictionPolicy(models.Model):

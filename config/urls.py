@@ -26,5 +26,6 @@ urlpatterns = [
     # One login for everyone (password, then second factor): the admin's own login page is not used.
     path("manage/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("program/advisories/", include("advisories.program_urls")),
+    path("", include("compliance.urls")),  # /program/contracts/ (staff) and /portal/agreements/ (partners)
     path("manage/", admin.site.urls),
 ]

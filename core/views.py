@@ -5,8 +5,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from core import mfa
-from core.roles import is_program_manager
 from core.forms import SecondFactorForm
+from core.roles import is_program_manager
 
 
 @login_required

@@ -143,3 +143,29 @@ class WaveFactory(factory.django.DjangoModelFactory):
     advisory = factory.SubFactory(AdvisoryFactory)
     level = AccessLevel.EARLY
     scheduled_at = factory.LazyFunction(lambda: timezone.now() - timedelta(seconds=1))
+
+
+class HandlingAcknowledgementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "advisories.HandlingAcknowledgement"
+
+    user = factory.SubFactory(UserFactory)
+    partner = factory.LazyAttribute(lambda a: a.user.membership.partner)
+    advisory = factory.SubFactory(AdvisoryFactory)
+    tlp = factory.LazyAttribute(lambda a: a.advisory.tlp)
+    acknowledged_at = factory.LazyFunction(timezone.now)
+
+
+def acknowledge_handling_for_every_member(advisory):
+    """Every current partner member acknowledges the advisory's handling terms (for tests about something else)."""
+    for membership in PartnerMembership.objects.select_related("user"):
+        HandlingAcknowledgementFactory(user=membership.user, partner=membership.partner, advisory=advisory)
+
+
+class AgreementReminderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "compliance.AgreementReminder"
+
+    agreement = factory.SubFactory(AgreementFactory)
+    kind = 30
+    sent_at = factory.LazyFunction(timezone.now)

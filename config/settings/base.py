@@ -209,6 +209,12 @@ CELERY_BEAT_SCHEDULE["send-notice-digests"] = {
     "task": "advisories.tasks.send_notice_digests",
     "schedule": crontab(hour=NOTICE_DIGEST_HOUR_UTC, minute=0),
 }
+AGREEMENT_REMINDER_INTERVAL_SECONDS = env.float("FOREWARN_AGREEMENT_REMINDER_INTERVAL_SECONDS", default=900.0)
+CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
+    "task": "compliance.tasks.send_agreement_reminders",
+    "schedule": timedelta(seconds=AGREEMENT_REMINDER_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, round(AGREEMENT_REMINDER_INTERVAL_SECONDS))},
+}
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
 
 LOGGING = {

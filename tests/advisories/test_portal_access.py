@@ -15,12 +15,21 @@ from advisories.models import AccessKind, DownloadEvent
 from compliance.models import Agreement
 from core.levels import AccessLevel
 from partners import services as partner_services
-from tests.factories import AdvisoryFactory, ArtifactFactory, DocumentFactory, UserFactory, WaveFactory
+from tests.factories import (
+    AdvisoryFactory,
+    ArtifactFactory,
+    DocumentFactory,
+    UserFactory,
+    WaveFactory,
+    acknowledge_handling_for_every_member,
+)
 
 
 def _release(advisory, level):
     WaveFactory(advisory=advisory, level=level, scheduled_at=timezone.now())
     services.release_due_waves()
+    # These tests are about access; the handling acknowledgement has its own tests (test_handling_acknowledgement).
+    acknowledge_handling_for_every_member(advisory)
 
 
 def _detail(advisory):

@@ -18,7 +18,11 @@ from core.levels import AccessLevel
 from core.models import AuditEvent
 from partners.models import Partner
 from partners.services import suspend_partner
-from tests.factories import JurisdictionPolicyFactory, WaveFactory
+from tests.factories import (
+    JurisdictionPolicyFactory,
+    WaveFactory,
+    acknowledge_handling_for_every_member,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -124,6 +128,7 @@ def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_
     assert all(w.status == WaveStatus.SCHEDULED for w in ReleaseWave.objects.filter(pk__in=[w.pk for w in later_waves]))
 
     assert visible_identifiers(early_analyst) == [advisory.identifier]
+    acknowledge_handling_for_every_member(advisory)  # the acknowledgement step has its own tests
     early_portal = portal_client(early_analyst)
     assert early_portal.get(reverse("advisories:detail", args=[advisory.identifier])).status_code == 200
     assert early_portal.get(artifact_url(standard_artifact)).status_code == 200

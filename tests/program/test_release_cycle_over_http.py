@@ -114,7 +114,12 @@ def test_manager_runs_the_whole_release_cycle_over_http(
     # A partner opens and downloads; the manager sees deliveries, notices and first downloads.
     early_analyst = cohort["early"].memberships.get().user
     poc = advisory.artifacts.get(level=AccessLevel.EARLY)
-    download = _portal(early_analyst).get(reverse("advisories:artifact", args=[advisory.identifier, poc.pk]))
+    partner_client = _portal(early_analyst)
+    download_url = reverse("advisories:artifact", args=[advisory.identifier, poc.pk])
+    first_try = partner_client.get(download_url)
+    assert first_try.status_code == 302  # the TLP label and handling terms come first, once
+    partner_client.post(first_try["Location"], {"acknowledge": "on"})
+    download = partner_client.get(download_url)
     assert download.status_code == 200
 
     early_page = manager_client.get(reverse("program_advisories:wave", args=[advisory.identifier, "early"]))

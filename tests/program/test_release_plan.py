@@ -12,6 +12,7 @@ from advisories import services
 from advisories.models import AdvisoryStatus, Delivery, Notice, NoticeKind, WaveStatus
 from core.levels import AccessLevel
 from core.models import AuditEvent
+from tests.factories import acknowledge_handling_for_every_member
 from tests.program.conftest import as_input
 
 
@@ -144,6 +145,7 @@ def released_to_early_partner(planned, hours_from_now, make_partner, member_of, 
 
 @pytest.mark.django_db
 def test_withdrawal_ends_partner_access_at_once(manager_client, planned, released_to_early_partner):
+    acknowledge_handling_for_every_member(planned)
     portal = Client()
     portal.force_login(released_to_early_partner)
     detail = reverse("advisories:detail", args=[planned.identifier])
@@ -197,6 +199,7 @@ def test_files_of_a_withdrawn_advisory_cannot_be_downloaded(manager, planned, ho
     analyst = member_of(make_partner(level=AccessLevel.EARLY))
     with time_machine.travel(hours_from_now(1), tick=False):
         services.release_due_waves()
+    acknowledge_handling_for_every_member(planned)
     portal = Client()
     portal.force_login(analyst)
     url = reverse("advisories:artifact", args=[planned.identifier, artifact.pk])

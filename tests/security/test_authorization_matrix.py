@@ -16,7 +16,7 @@ from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS
 from partners import services as partner_services
 from partners.models import Partner
-from tests.factories import JurisdictionPolicyFactory, UserFactory, WaveFactory
+from tests.factories import HandlingAcknowledgementFactory, JurisdictionPolicyFactory, UserFactory, WaveFactory
 
 PERSONAS = ("anonymous", "analyst_a", "admin_a", "user_b", "suspended", "capped", "manager", "compliance")
 PARTNER_PERSONAS = ("analyst_a", "admin_a", "user_b", "suspended", "capped")
@@ -43,6 +43,8 @@ PARTNER_PAGE = row(LOGIN, 200, 200, 200, 403, 200, 404, 404)
 PARTNER_MEMBER_PAGE = row(LOGIN, 200, 200, 200, 200, 200, 404, 404)
 # Staff pages for program managers: partners are told nothing exists, other staff are refused.
 PROGRAM_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 403)
+# Staff pages for both staff roles.
+STAFF_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 200)
 # Editing an advisory: only its assigned managers (the `manager` persona is not assigned to advisory X).
 ASSIGNED_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 403, 403)
 
@@ -59,8 +61,10 @@ MATRIX = {
     "password_reset_confirm": PUBLIC_PAGE,
     "password_reset_complete": PUBLIC_PAGE,
     "advisories:list": PARTNER_PAGE,
-    "advisories:detail": row(LOGIN, 200, 200, 404, 403, 200, 404, 404),
-    "advisories:artifact": row(LOGIN, 200, 200, 404, 403, 404, 404, 404),
+    # Analyst A has acknowledged X's handling terms; admin A and the capped user are sent to do so first.
+    "advisories:detail": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
+    "advisories:artifact": row(LOGIN, 200, REDIRECT, 404, 403, 404, 404, 404),
+    "advisories:acknowledge": row(LOGIN, REDIRECT, 200, 404, 403, 200, 404, 404),
     "advisories:notices": PARTNER_MEMBER_PAGE,
     "advisories:notices_read": POST_ONLY,
     "advisories:notice_preferences": PARTNER_MEMBER_PAGE,
@@ -78,6 +82,15 @@ MATRIX = {
     "program_advisories:withdraw": ASSIGNED_MANAGER_PAGE,
     "program_advisories:assign_manager": POST_ONLY,
     "program_advisories:wave": PROGRAM_MANAGER_PAGE,
+    "compliance:contract_list": STAFF_PAGE,
+    "compliance:contract_publish": PROGRAM_MANAGER_PAGE,
+    "compliance:contract_version": STAFF_PAGE,
+    "compliance:signing_status": STAFF_PAGE,
+    "compliance:staff_agreement": STAFF_PAGE,
+    "compliance:partner_agreements": PARTNER_MEMBER_PAGE,
+    "compliance:partner_sign": PARTNER_MEMBER_PAGE,
+    # Agreement 1 is organisation A's NDA.
+    "compliance:partner_agreement": row(LOGIN, 200, 200, 404, 404, 404, 404, 404),
 }
 
 # What non-staff get on the staff site where it is not the login page: its logout just redirects.
@@ -119,6 +132,8 @@ def world(make_partner, member_of, advisory, manager):
     WaveFactory(advisory=advisory, level=AccessLevel.STANDARD, scheduled_at=timezone.now() + timedelta(days=1))
     partner_services.suspend_partner(partner=suspended, actor=manager, reason="Leak under investigation")
     organisation_b = make_partner(level=AccessLevel.EARLY, legal_name="Organisation B")
+    analyst_a = member_of(organisation_a, role="analyst")
+    HandlingAcknowledgementFactory(user=analyst_a, partner=organisation_a, advisory=advisory)
     assert {d.partner_id: d.level for d in advisory.deliveries.all()} == {
         organisation_a.pk: AccessLevel.EARLY,
         suspended.pk: AccessLevel.EARLY,
@@ -129,7 +144,7 @@ def world(make_partner, member_of, advisory, manager):
     compliance_officer.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
     users = {
         "anonymous": None,
-        "analyst_a": member_of(organisation_a, role="analyst"),
+        "analyst_a": analyst_a,
         "admin_a": member_of(organisation_a, role="admin"),
         "user_b": member_of(organisation_b),
         "suspended": member_of(suspended),
@@ -143,7 +158,8 @@ def world(make_partner, member_of, advisory, manager):
         "uidb64": "MQ",
         "token": "set-password",
         "object_id": "1",
-        "pk": "1",
+        "pk": organisation_a.agreements.order_by("pk").first().pk,
+        "version_id": organisation_a.agreements.order_by("pk").first().contract_version_id,
         "level": "standard",
         "app_label": "advisories",
         "content_type_id": "1",
