@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "partners",
     "compliance",
     "advisories",
+    "program",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,11 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that no worker picked up in time is superseded by the next one.
         "options": {"expires": RELEASE_INTERVAL_SECONDS * 2},
     },
+    "end-due-suspensions": {
+        "task": "partners.tasks.end_due_suspensions",
+        "schedule": timedelta(seconds=60),
+        "options": {"expires": 120},
+    },
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
 
@@ -163,3 +169,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Partner onboarding (partners app).
+APPLICATION_VERIFICATION_MAX_AGE = env.int("FOREWARN_APPLICATION_VERIFICATION_HOURS", default=72) * 3600
+APPLICATION_RATE = env.str("FOREWARN_APPLICATION_RATE", default="5/h")  # POSTs to /apply/ per client address
+INVITATION_MAX_AGE = env.int("FOREWARN_INVITATION_DAYS", default=7) * 24 * 3600
+PARTNER_DEFAULT_SEAT_LIMIT = env.int("FOREWARN_PARTNER_SEAT_LIMIT", default=10)
