@@ -19,6 +19,16 @@ from partners.forms import AcceptInvitationForm, ApplicationForm, InviteForm
 from partners.models import MemberRole, PartnerStatus
 
 
+def add_service_error(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names when the form has it, above the form otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.error_dict.items():
+        texts = [text for item in errors for text in item.messages]
+        form.add_error(field if field in form.fields else None, texts)
+
+
 def _application_rate(group, request):
     return settings.APPLICATION_RATE
 
@@ -36,7 +46,7 @@ def apply(request):
                     data=form.cleaned_data, email_domains=form.domain_list(), ip_address=client_ip(request)
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                add_service_error(form, error)
             else:
                 return redirect("partners:application_sent")
     return render(request, "partners/apply.html", {"form": form}, status=400 if form.errors else 200)
@@ -72,7 +82,7 @@ def accept_invitation(request, token):
                 token=token, password=form.cleaned_data["password"], ip_address=client_ip(request)
             )
         except ValidationError as error:
-            form.add_error("password" if "password" in getattr(error, "error_dict", {}) else None, error)
+            add_service_error(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Forewarn, {user.email}.")
@@ -111,7 +121,7 @@ def team(request, membership):
         try:
             invitation = services.invite_member(partner=partner, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            form.add_error("email" if "email" in getattr(error, "error_dict", {}) else None, error)
+            add_service_error(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("partners:team")
