@@ -165,7 +165,7 @@ def _change_standing(
             partner.invitations.pending(now).update(revoked_at=now)
         details = {"from": previous, "to": partner.status, "reason": reason.strip()}
         if until is not None:
-            details["until"] = until
+            details["until"] = until.isoformat()
         event = record_audit_event(actor=actor, action=action, target=partner, details=details)
         new_status = partner.status
         transaction.on_commit(
