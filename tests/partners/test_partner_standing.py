@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from core.levels import AccessLevel
 from core.models import AuditEvent
 from partners import services, tasks
 from partners.models import PartnerStatus
@@ -260,3 +261,22 @@ def test_a_deactivated_member_is_not_told(team, manager, django_capture_on_commi
         _suspend(team.partner, manager)
 
     assert mail.outbox[0].to == ["admin@kestrel.test"]
+
+
+@pytest.mark.django_db
+def test_a_reinstated_partner_receives_the_waves_it_missed_while_suspended(
+    team, manager, advisory, django_capture_on_commit_callbacks
+):
+    from advisories import services as advisory_services
+    from tests.factories import WaveFactory
+
+    services.suspend_partner(partner=team.partner, actor=manager, reason="x")
+    WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
+    advisory_services.release_due_waves()
+    assert not team.partner.deliveries.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reinstate_partner(partner=team.partner, actor=manager, reason="Cleared")
+
+    assert list(team.partner.deliveries.values_list("level", flat=True)) == [AccessLevel.EARLY]
+    assert any(advisory.identifier in m.subject for m in mail.outbox)

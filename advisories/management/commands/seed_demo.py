@@ -151,7 +151,11 @@ class Command(BaseCommand):
         partner = Partner.objects.filter(legal_name=legal_name).first()
         if partner is None:
             partner = partner_services.create_partner(
-                actor=actor, legal_name=legal_name, country=country, assigned_level=level
+                actor=actor,
+                legal_name=legal_name,
+                country=country,
+                assigned_level=level,
+                email_domains=[f"{_slug(legal_name)}.test"],
             )
             slug = _slug(legal_name)
             for role in (MemberRole.ADMIN, MemberRole.ANALYST):
