@@ -129,6 +129,37 @@ def add_member(*, actor, partner: Partner, email: str, role: str, password: str 
     return membership
 
 
+def update_team_settings(*, partner: Partner, actor, seat_limit: int, email_domains) -> Partner:
+    """Set how many seats an organisation has and which email domains its people may be invited on (program
+    managers). Refuses a seat limit below the seats already taken and an empty domain list."""
+    require_program_manager(actor)
+    domains = normalise_domains(email_domains)
+    if not domains:
+        raise ValidationError({"email_domains": "Register at least one email domain."})
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        taken = partner.memberships.filter(is_active=True).count() + partner.invitations.pending(timezone.now()).count()
+        if seat_limit < max(taken, 1):
+            raise ValidationError({"seat_limit": f"{taken} seats are taken; the limit cannot be lower."})
+        before = {
+            "seat_limit": partner.seat_limit,
+            "email_domains": list(partner.domains.values_list("domain", flat=True)),
+        }
+        partner.seat_limit = seat_limit
+        partner.save(update_fields=["seat_limit"])
+        partner.domains.exclude(domain__in=domains).delete()
+        PartnerDomain.objects.bulk_create(
+            [PartnerDomain(partner=partner, domain=domain) for domain in domains], ignore_conflicts=True
+        )
+        record_audit_event(
+            actor=actor,
+            action="partner.team_settings_changed",
+            target=partner,
+            details={"before": before, "after": {"seat_limit": seat_limit, "email_domains": domains}},
+        )
+    return partner
+
+
 # Standing: suspend, reinstate, remove -------------------------------------------------------------------------------
 
 STANDING_ROLES = (PROGRAM_MANAGERS, COMPLIANCE_OFFICERS)
@@ -287,7 +318,7 @@ def _open_applications(at: datetime):
 def find_duplicate(*, legal_name: str, domains: list[str], applicant_email: str, at: datetime) -> str | None:
     """Why a new application would duplicate an open application or an existing partner; None if it would not."""
     open_applications = _open_applications(at)
-    if open_applications.filter(Q(legal_name__iexact=legal_name) | Q(applicant_email__iexact=applicant_email)):
+    if open_applications.filter(Q(legal_name__iexact=legal_name) | Q(applicant_email__iexact=applicant_email)).exists():
         return "An application for this organisation is already being processed."
     for other_domains in open_applications.values_list("email_domains", flat=True):
         if set(other_domains) & set(domains):
@@ -535,7 +566,8 @@ def _require_team_manager(actor, partner: Partner) -> None:
         raise PermissionDenied("Only your organisation's partner admins manage its team.")
 
 
-def _check_can_join(*, partner: Partner, email: str, at: datetime, exclude_invitation=None) -> None:
+def _check_can_join(*, partner: Partner, email: str, at: datetime, exclude_invitation=None):
+    """Refuse unless `email` may join `partner` now; returns the organisation's other pending invitations."""
     if partner.status != PartnerStatus.ACTIVE:
         raise ValidationError(f"A {partner.status} organisation cannot gain members.")
     if not partner.domains.filter(domain=email_domain(email)).exists():

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django_countries import countries
 
@@ -60,3 +62,11 @@ class SuspendForm(ReasonForm):
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=[("admin", "Partner admin"), ("analyst", "Partner analyst")])
+
+
+class TeamSettingsForm(forms.Form):
+    seat_limit = forms.IntegerField(min_value=1, max_value=1000, label="Seats")
+    email_domains = forms.CharField(label="Registered email domains", help_text="Separated by commas or spaces.")
+
+    def domain_list(self) -> list[str]:
+        return [part for part in re.split(r"[\s,;]+", self.cleaned_data["email_domains"]) if part]

@@ -18,4 +18,5 @@ urlpatterns = [
     path("partners/<int:partner_id>/reinstate/", views.partner_reinstate, name="partner_reinstate"),
     path("partners/<int:partner_id>/remove/", views.partner_remove, name="partner_remove"),
     path("partners/<int:partner_id>/invite/", views.partner_invite, name="partner_invite"),
+    path("partners/<int:partner_id>/team/", views.partner_team_settings, name="partner_team_settings"),
 ]

@@ -197,6 +197,12 @@ def partner_detail(request, partner_id):
         "suspend_form": forms.SuspendForm(),
         "reason_form": forms.ReasonForm(),
         "invite_form": forms.InviteForm(),
+        "team_form": forms.TeamSettingsForm(
+            initial={
+                "seat_limit": partner.seat_limit,
+                "email_domains": ", ".join(partner.domains.values_list("domain", flat=True)),
+            }
+        ),
     }
     return render(request, "program/partner_detail.html", context)
 
@@ -260,4 +266,22 @@ def partner_invite(request, partner):
         request,
         lambda: partner_services.invite_member(partner=partner, actor=request.user, **form.cleaned_data),
         f"Invitation sent to {form.cleaned_data['email']}.",
+    )
+
+
+@_partner_action
+def partner_team_settings(request, partner):
+    form = forms.TeamSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a seat limit and at least one email domain.")
+        return
+    _run(
+        request,
+        lambda: partner_services.update_team_settings(
+            partner=partner,
+            actor=request.user,
+            seat_limit=form.cleaned_data["seat_limit"],
+            email_domains=form.domain_list(),
+        ),
+        "Seats and email domains saved.",
     )

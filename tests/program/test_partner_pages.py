@@ -214,3 +214,36 @@ def test_partners_get_404_on_the_partner_pages(client, make_partner):
     assert client.post(reverse("program:partner_suspend", args=[partner.pk]), {"reason": "x"}).status_code == 404
     partner.refresh_from_db()
     assert partner.status == PartnerStatus.ACTIVE
+
+
+@pytest.mark.django_db
+def test_a_manager_sets_seats_and_email_domains(manager_client, make_partner):
+    partner = make_partner()
+    PartnerDomainFactory(partner=partner, domain="old.test")
+
+    manager_client.post(
+        reverse("program:partner_team_settings", args=[partner.pk]),
+        {"seat_limit": 4, "email_domains": "New.test, other.test"},
+    )
+
+    partner.refresh_from_db()
+    assert partner.seat_limit == 4
+    assert sorted(partner.domains.values_list("domain", flat=True)) == ["new.test", "other.test"]
+
+
+@pytest.mark.django_db
+def test_the_seat_limit_cannot_go_below_the_seats_taken(manager_client, make_partner):
+    partner = make_partner()
+    PartnerDomainFactory(partner=partner, domain="vendor.test")
+    MembershipFactory(partner=partner)
+    MembershipFactory(partner=partner)
+
+    response = manager_client.post(
+        reverse("program:partner_team_settings", args=[partner.pk]),
+        {"seat_limit": 1, "email_domains": "vendor.test"},
+        follow=True,
+    )
+
+    assert "2 seats are taken" in response.text
+    partner.refresh_from_db()
+    assert partner.seat_limit == 10
