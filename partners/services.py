@@ -6,14 +6,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.core.validators import DomainNameValidator
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django_fsm import TransitionNotAllowed
 
 from core.levels import AccessLevel
+from core.models import AuditEvent
 from core.roles import (
     COMPLIANCE_OFFICERS,
     PROGRAM_MANAGERS,
@@ -273,10 +276,6 @@ def _queue_partner_notice(event_id: int, user_ids: list[int]) -> None:
 
 def send_partner_notice(*, event_id: int, user_ids: list[int]) -> int:
     """Email the named people about one audited change of their organisation (its standing, its team)."""
-    from django.core.mail import send_mail
-
-    from core.models import AuditEvent
-
     event = AuditEvent.objects.get(pk=event_id)
     partner = Partner.objects.get(pk=event.target_id)
     recipients = list(get_user_model().objects.filter(pk__in=user_ids).values_list("email", flat=True))
@@ -376,9 +375,6 @@ def _queue_application_email(application_id: int, kind: str) -> None:
 
 def send_application_email(*, application_id: int, kind: str) -> None:
     """Email the applicant: the verification link, or the decision (approved / rejected with the reason)."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
     application = PartnerApplication.objects.get(pk=application_id)
     portal = settings.FOREWARN_PORTAL_URL
     if kind == "verification":
@@ -629,9 +625,6 @@ def _send_invitation_task(invitation_id: int) -> None:
 
 def send_invitation(*, invitation_id: int) -> bool:
     """Email a pending invitation's link to the invitee."""
-    from django.core.mail import send_mail
-    from django.urls import reverse
-
     invitation = Invitation.objects.select_related("partner").get(pk=invitation_id)
     if invitation.state(timezone.now()) != "pending":
         return False
