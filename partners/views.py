@@ -35,7 +35,7 @@ def _application_rate(group, request):
 
 @ratelimit(key="ip", rate=_application_rate, method="POST", block=False)
 def apply(request):
-    form = ApplicationForm(request.POST or None)
+    form = ApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if request.limited:
             form.add_error(None, "Too many applications from your network. Please try again later.")
@@ -75,7 +75,7 @@ def accept_invitation(request, token):
         invitation = services.invitation_from_token(token)
     except ValidationError as error:
         return render(request, "partners/message.html", {"title": "Invitation", "error": error}, status=400)
-    form = AcceptInvitationForm(request.POST or None)
+    form = AcceptInvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.accept_invitation(
@@ -116,7 +116,7 @@ def team_admin_view(view):
 @team_admin_view
 def team(request, membership):
     partner = membership.partner
-    form = InviteForm(request.POST or None)
+    form = InviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invite_member(partner=partner, actor=request.user, **form.cleaned_data)

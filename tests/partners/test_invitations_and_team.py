@@ -7,6 +7,9 @@ import time_machine
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -321,3 +324,32 @@ def test_a_deactivated_colleague_can_be_invited_back(client, team):
 
     membership = PartnerMembership.objects.get(user=team.analyst)
     assert (membership.is_active, membership.role) == (True, "admin")
+
+
+@pytest.mark.django_db
+def test_the_team_page_runs_the_same_number_of_queries_for_2_or_9_people(client, team):
+    client.force_login(team.admin)
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("partners:team")).status_code == 200
+        return len(queries)
+
+    few = count_queries()
+    for number in range(4):
+        MembershipFactory(partner=team.partner, user=UserFactory(email=f"m{number}@kestrel.test"))
+        InvitationFactory(partner=team.partner, email=f"i{number}@kestrel.test", invited_by=team.admin)
+
+    assert count_queries() == few
+
+
+@pytest.mark.django_db
+def test_demo_partner_admins_can_invite_colleagues_on_their_domain():
+    call_command("seed_demo", verbosity=0)
+    admin = get_user_model().objects.get(email="admin@kestrel.test")
+
+    invitation = services.invite_member(
+        partner=admin.membership.partner, actor=admin, email="colleague@kestrel.test", role="analyst"
+    )
+
+    assert invitation.partner.legal_name.startswith("Kestrel")

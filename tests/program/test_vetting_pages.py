@@ -1,6 +1,8 @@
 """The program managers' vetting queue and application page over HTTP."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from core.levels import AccessLevel
@@ -144,3 +146,17 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_the_queue_runs_the_same_number_of_queries_for_2_or_20_applications(manager_client, manager):
+    def count_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert manager_client.get(reverse("program:application_list")).status_code == 200
+        return len(queries)
+
+    PartnerApplicationFactory.create_batch(2, status="under_review", reviewer=manager)
+    few = count_queries()
+    PartnerApplicationFactory.create_batch(18, status="under_review", reviewer=manager)
+
+    assert count_queries() == few
