@@ -196,6 +196,7 @@ def partner_detail(request, partner_id):
         "record": selectors.partner_record(partner),
         "suspend_form": forms.SuspendForm(),
         "reason_form": forms.ReasonForm(),
+        "remove_form": forms.ReasonForm(auto_id="remove_%s"),
         "invite_form": forms.InviteForm(),
         "team_form": forms.TeamSettingsForm(
             initial={
