@@ -328,9 +328,15 @@ def find_duplicate(*, legal_name: str, domains: list[str], applicant_email: str,
     return None
 
 
+class DuplicateApplication(ValidationError):
+    """The application duplicates an open application or an existing partner. The applicant is told by email, not
+    on screen, so that the public form does not reveal who applied or who is a partner."""
+
+
 def submit_application(*, data: dict, email_domains, ip_address=None) -> PartnerApplication:
-    """Record a public application and email its verification link to the applicant. Refuses invalid input, an
-    applicant address outside the declared domains and duplicates; saves nothing then."""
+    """Record a public application and email its verification link to the applicant. Refuses invalid input and an
+    applicant address outside the declared domains (ValidationError), and duplicates (DuplicateApplication, after
+    queuing an email that tells the applicant why); saves nothing then."""
     now = timezone.now()
     domains = normalise_domains(email_domains)
     if not domains:
@@ -349,12 +355,13 @@ def submit_application(*, data: dict, email_domains, ip_address=None) -> Partner
         raise ValidationError({"applicant_email": "Use an address on one of the organisation's email domains."})
     if application.reporting_duty and not application.reporting_duty_details.strip():
         raise ValidationError({"reporting_duty_details": "Describe the reporting duty."})
+    duplicate = find_duplicate(
+        legal_name=application.legal_name, domains=domains, applicant_email=application.applicant_email, at=now
+    )
+    if duplicate:
+        _queue_duplicate_notice(email=application.applicant_email, legal_name=application.legal_name, reason=duplicate)
+        raise DuplicateApplication(duplicate)
     with transaction.atomic():
-        duplicate = find_duplicate(
-            legal_name=application.legal_name, domains=domains, applicant_email=application.applicant_email, at=now
-        )
-        if duplicate:
-            raise ValidationError(duplicate)
         application.save()
         record_audit_event(
             actor=None,
@@ -365,6 +372,21 @@ def submit_application(*, data: dict, email_domains, ip_address=None) -> Partner
         )
         _queue_application_email(application.pk, "verification")
     return application
+
+
+def _queue_duplicate_notice(*, email: str, legal_name: str, reason: str) -> None:
+    from partners.tasks import send_duplicate_application_notice
+
+    transaction.on_commit(lambda: send_duplicate_application_notice.delay(email, legal_name, reason))
+
+
+def send_duplicate_application_notice(*, email: str, legal_name: str, reason: str) -> None:
+    """Tell an applicant why their application was not recorded (there is no row to name: nothing was saved)."""
+    body = (
+        f"We received an application to the Forewarn partner program for {legal_name} from this address, and did not "
+        f"record it: {reason}\n\nIf you believe this is wrong, reply to this message. If you did not apply, ignore it."
+    )
+    send_mail("[Forewarn] Your partner application", body, settings.DEFAULT_FROM_EMAIL, [email])
 
 
 def _queue_application_email(application_id: int, kind: str) -> None:

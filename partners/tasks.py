@@ -21,3 +21,8 @@ def send_invitation(invitation_id):
 @shared_task(ignore_result=True)
 def send_partner_notice(event_id, user_ids):
     return services.send_partner_notice(event_id=event_id, user_ids=user_ids)
+
+
+@shared_task(ignore_result=True)
+def send_duplicate_application_notice(email, legal_name, reason):
+    services.send_duplicate_application_notice(email=email, legal_name=legal_name, reason=reason)

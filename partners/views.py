@@ -45,6 +45,9 @@ def apply(request):
                 services.submit_application(
                     data=form.cleaned_data, email_domains=form.domain_list(), ip_address=client_ip(request)
                 )
+            except services.DuplicateApplication:
+                # Answered like a success: the applicant learns why by email, a stranger learns nothing.
+                return redirect("partners:application_sent")
             except ValidationError as error:
                 add_service_error(form, error)
             else:

@@ -112,35 +112,52 @@ def test_a_declared_reporting_duty_needs_details(client):
     assert not PartnerApplication.objects.exists()
 
 
+def _apply_and_capture(client, capture):
+    with capture(execute=True):
+        return _apply(client)
+
+
 @pytest.mark.django_db
-def test_a_second_application_for_the_same_organisation_is_refused_as_duplicate(client):
+def test_a_second_application_for_the_same_organisation_is_refused_as_duplicate(
+    client, django_capture_on_commit_callbacks
+):
     PartnerApplicationFactory(legal_name="heron network defence bv", email_domains=["other.test"])
 
-    response = _apply(client)
+    _apply_and_capture(client, django_capture_on_commit_callbacks)
 
-    assert response.status_code == 400
-    assert "already being processed" in response.text
     assert PartnerApplication.objects.count() == 1
+    assert mail.outbox[0].to == ["henk@heron.test"]
+    assert "already being processed" in mail.outbox[0].body
 
 
 @pytest.mark.django_db
-def test_an_application_sharing_an_email_domain_with_an_open_one_is_refused(client):
+def test_an_application_sharing_an_email_domain_with_an_open_one_is_refused(client, django_capture_on_commit_callbacks):
     PartnerApplicationFactory(legal_name="Heron Holding", email_domains=["heron.test"], status="under_review")
 
-    response = _apply(client)
+    _apply_and_capture(client, django_capture_on_commit_callbacks)
 
-    assert "already being processed" in response.text
     assert PartnerApplication.objects.count() == 1
+    assert "one of these email domains is already being processed" in mail.outbox[0].body
 
 
 @pytest.mark.django_db
-def test_an_application_for_a_domain_of_an_existing_partner_is_refused(client):
+def test_an_application_for_a_domain_of_an_existing_partner_is_refused(client, django_capture_on_commit_callbacks):
     PartnerDomainFactory(partner=PartnerFactory(legal_name="Heron Group"), domain="heron.test")
 
-    response = _apply(client)
+    _apply_and_capture(client, django_capture_on_commit_callbacks)
 
-    assert "already in the partner program" in response.text
     assert not PartnerApplication.objects.exists()
+    assert "already in the partner program" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+def test_a_duplicate_gets_the_same_answer_as_a_new_application_so_the_form_reveals_no_partner(client):
+    PartnerDomainFactory(partner=PartnerFactory(legal_name="Heron Group"), domain="heron.test")
+    duplicate = _apply(client)
+    fresh = _apply(client, legal_name="Egret Ltd", email_domains="egret.test", applicant_email="e@egret.test")
+
+    assert (duplicate.status_code, duplicate.url) == (fresh.status_code, fresh.url)
+    assert PartnerApplication.objects.get().legal_name == "Egret Ltd"
 
 
 @pytest.mark.django_db
