@@ -148,6 +148,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
+SUSPENSION_CHECK_SECONDS = env.float("FOREWARN_SUSPENSION_CHECK_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "release-due-waves": {
         "task": "advisories.tasks.release_due_waves",
@@ -157,8 +158,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "end-due-suspensions": {
         "task": "partners.tasks.end_due_suspensions",
-        "schedule": timedelta(seconds=60),
-        "options": {"expires": 120},
+        "schedule": timedelta(seconds=SUSPENSION_CHECK_SECONDS),
+        "options": {"expires": SUSPENSION_CHECK_SECONDS * 2},
     },
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
