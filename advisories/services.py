@@ -792,3 +792,29 @@ def _plan_summary(waves) -> dict[str, str]:
         AccessLevel(wave.level).label: f"{wave.scheduled_at.isoformat()} ({wave.status})"
         for wave in sorted(waves, key=lambda w: -w.level)
     }
+
+
+def deliver_missed_waves(*, partner_id: int, now: datetime | None = None) -> list[int]:
+    """Deliver to one partner the released waves of advisories still under embargo that it is entitled to now but
+    did not receive (e.g. it was suspended when they released), through the release path. Public advisories are not
+    caught up: their content is public. Returns the new delivery ids; notices are queued after commit."""
+    at = now or timezone.now()
+    partners = Partner.objects.filter(pk=partner_id)
+    delivery_ids = []
+    with transaction.atomic():
+        waves = (
+            ReleaseWave.objects.select_related("advisory")
+            .filter(status=WaveStatus.RELEASED, advisory__status=AdvisoryStatus.RELEASED)
+            .order_by("advisory_id", "-level")
+        )
+        for wave in waves:
+            delivery_ids += deliver_wave(wave=wave, partners=partners, at=at)
+        if delivery_ids:
+            record_audit_event(
+                actor=None,
+                action="partner.missed_waves_delivered",
+                target=partners.get(),
+                details={"deliveries": len(delivery_ids)},
+            )
+            transaction.on_commit(lambda: _queue_release_notices(delivery_ids))
+    return delivery_ids

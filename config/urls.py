@@ -27,5 +27,7 @@ urlpatterns = [
     path("manage/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("program/advisories/", include("advisories.program_urls")),
     path("", include("compliance.urls")),  # /program/contracts/ (staff) and /portal/agreements/ (partners)
+    path("", include("partners.urls")),
+    path("program/", include("program.urls")),
     path("manage/", admin.site.urls),
 ]

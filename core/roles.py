@@ -6,7 +6,7 @@ STAFF_GROUPS = (PROGRAM_MANAGERS, COMPLIANCE_OFFICERS)
 
 
 def has_staff_role(user, role: str) -> bool:
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
         return False
     return user.is_superuser or user.groups.filter(name=role).exists()
 
@@ -17,6 +17,14 @@ def is_program_manager(user) -> bool:
 
 def is_compliance_officer(user) -> bool:
     return has_staff_role(user, COMPLIANCE_OFFICERS)
+
+
+def require_staff_role(actor, *roles: str) -> None:
+    """Refuse the action unless the actor holds one of `roles` (services call this first)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not any(has_staff_role(actor, role) for role in roles):
+        raise PermissionDenied("You may not do this.")
 
 
 def require_program_manager(actor) -> None:

@@ -6,15 +6,17 @@ from django.views.decorators.http import require_http_methods
 
 from core import mfa
 from core.forms import SecondFactorForm
-from core.roles import is_program_manager
+from core.roles import is_compliance_officer, is_program_manager
 
 
 @login_required
 def home(request):
-    """Send each person to their side of the portal: program managers to their advisories, other staff to the
-    management site, partners to the advisories released to them."""
+    """Send each person to their side of the portal: program managers to their advisories, compliance officers to
+    the partners, other staff to the management site, partners to the advisories released to them."""
     if is_program_manager(request.user):
         return redirect("program_advisories:list")
+    if is_compliance_officer(request.user):
+        return redirect("program:partner_list")
     if request.user.is_staff:
         return redirect(reverse("admin:index"))
     return redirect("advisories:list")

@@ -169,3 +169,47 @@ class AgreementReminderFactory(factory.django.DjangoModelFactory):
     agreement = factory.SubFactory(AgreementFactory)
     kind = 30
     sent_at = factory.LazyFunction(timezone.now)
+
+
+# Onboarding (issue 3) ----------------------------------------------------------------------------------------------
+
+
+class PartnerDomainFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "partners.PartnerDomain"
+
+    partner = factory.SubFactory(PartnerFactory)
+    domain = factory.Sequence(lambda n: f"partner{n}.test")
+
+
+class PartnerApplicationFactory(factory.django.DjangoModelFactory):
+    """An application in any state (`status=`); verified by default, ready for the queue."""
+
+    class Meta:
+        model = "partners.PartnerApplication"
+
+    legal_name = factory.Sequence(lambda n: f"Applicant {n} Security GmbH")
+    country = "DE"
+    website = factory.LazyAttribute(lambda a: f"https://{a.email_domains[0]}")
+    email_domains = factory.Sequence(lambda n: [f"applicant{n}.test"])
+    products = "Endpoint detection and response."
+    customer_base = "Banks and hospitals in Europe."
+    ownership = "Privately held by its founders."
+    security_contact_name = "Sam Secure"
+    security_contact_email = factory.LazyAttribute(lambda a: f"security@{a.email_domains[0]}")
+    applicant_name = "Ada Applicant"
+    applicant_email = factory.LazyAttribute(lambda a: f"ada@{a.email_domains[0]}")
+    status = "email_verified"
+    submitted_at = factory.LazyFunction(timezone.now)
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "partners.Invitation"
+
+    partner = factory.SubFactory(PartnerFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.test")
+    role = MemberRole.ANALYST
+    nonce = factory.Sequence(lambda n: f"nonce-{n}")
+    created_at = factory.LazyFunction(timezone.now)
+    expires_at = factory.LazyAttribute(lambda i: i.created_at + timedelta(days=7))

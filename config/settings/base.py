@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "partners",
     "compliance",
     "advisories",
+    "program",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
+SUSPENSION_CHECK_SECONDS = env.float("FOREWARN_SUSPENSION_CHECK_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "release-due-waves": {
         "task": "advisories.tasks.release_due_waves",
@@ -201,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that no worker picked up in time is superseded by the next one (django-celery-beat reads
         # expire_seconds; the interval itself is stored in whole seconds).
         "options": {"expire_seconds": max(1, round(RELEASE_INTERVAL_SECONDS * 2))},
+    },
+    "end-due-suspensions": {
+        "task": "partners.tasks.end_due_suspensions",
+        "schedule": timedelta(seconds=SUSPENSION_CHECK_SECONDS),
+        "options": {"expires": SUSPENSION_CHECK_SECONDS * 2},
     },
 }
 # Partners who chose the daily digest get it once a day at this UTC hour.
@@ -223,3 +230,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# Partner onboarding (partners app).
+APPLICATION_VERIFICATION_MAX_AGE = env.int("FOREWARN_APPLICATION_VERIFICATION_HOURS", default=72) * 3600
+APPLICATION_RATE = env.str("FOREWARN_APPLICATION_RATE", default="5/h")  # POSTs to /apply/ per client address
+INVITATION_MAX_AGE = env.int("FOREWARN_INVITATION_DAYS", default=7) * 24 * 3600
+PARTNER_DEFAULT_SEAT_LIMIT = env.int("FOREWARN_PARTNER_SEAT_LIMIT", default=10)

@@ -1,13 +1,20 @@
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from core.levels import AccessLevel
-from core.roles import COMPLIANCE_OFFICERS
 from partners.models import PartnerStatus
 from tests.factories import JurisdictionPolicyFactory, LevelCapFactory, ProgramManagerFactory, UserFactory
+
+# The onboarding fixtures are shared with the partners tests.
+from tests.partners.conftest import (  # noqa: F401
+    _fresh_rate_limits,
+    application_under_review,
+    compliance_officer,
+    roles,
+    team,
+)
 
 CRITICAL_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 
@@ -21,13 +28,6 @@ def manager_client(client, manager):
 @pytest.fixture
 def other_manager(db):
     return ProgramManagerFactory(email="other.manager@example.test")
-
-
-@pytest.fixture
-def compliance_officer(db):
-    user = UserFactory(email="officer@example.test", is_staff=True)
-    user.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
-    return user
 
 
 @pytest.fixture

@@ -16,7 +16,14 @@ from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS
 from partners import services as partner_services
 from partners.models import Partner
-from tests.factories import HandlingAcknowledgementFactory, JurisdictionPolicyFactory, UserFactory, WaveFactory
+from tests.factories import (
+    HandlingAcknowledgementFactory,
+    InvitationFactory,
+    JurisdictionPolicyFactory,
+    PartnerApplicationFactory,
+    UserFactory,
+    WaveFactory,
+)
 
 PERSONAS = ("anonymous", "analyst_a", "admin_a", "user_b", "suspended", "capped", "manager", "compliance")
 PARTNER_PERSONAS = ("analyst_a", "admin_a", "user_b", "suspended", "capped")
@@ -91,6 +98,29 @@ MATRIX = {
     "compliance:partner_sign": PARTNER_MEMBER_PAGE,
     # Agreement 1 is organisation A's NDA.
     "compliance:partner_agreement": row(LOGIN, 200, 200, 404, 404, 404, 404, 404),
+    "partners:apply": PUBLIC_PAGE,
+    "partners:application_sent": PUBLIC_PAGE,
+    "partners:verify_application": PUBLIC_PAGE,
+    # A forged or unknown invitation token is a bad request for anyone.
+    "partners:accept_invitation": row(400, 400, 400, 400, 400, 400, 400, 400),
+    # Team management: partner admins only (every other persona of an organisation here is an analyst).
+    "partners:team": row(LOGIN, 403, 200, 403, 403, 403, 404, 404),
+    "partners:deactivate_member": POST_ONLY,
+    "partners:revoke_invitation": POST_ONLY,
+    "program:application_list": PROGRAM_MANAGER_PAGE,
+    "program:application_detail": PROGRAM_MANAGER_PAGE,
+    "program:application_start_review": POST_ONLY,
+    "program:application_checklist": POST_ONLY,
+    "program:application_note": POST_ONLY,
+    "program:application_approve": POST_ONLY,
+    "program:application_reject": POST_ONLY,
+    "program:partner_list": STAFF_PAGE,
+    "program:partner_detail": STAFF_PAGE,
+    "program:partner_suspend": POST_ONLY,
+    "program:partner_reinstate": POST_ONLY,
+    "program:partner_remove": POST_ONLY,
+    "program:partner_invite": POST_ONLY,
+    "program:partner_team_settings": POST_ONLY,
 }
 
 # What non-staff get on the staff site where it is not the login page: its logout just redirects.
@@ -159,6 +189,10 @@ def world(make_partner, member_of, advisory, manager):
         "token": "set-password",
         "object_id": "1",
         "pk": organisation_a.agreements.order_by("pk").first().pk,
+        "application_id": PartnerApplicationFactory().pk,
+        "partner_id": organisation_a.pk,
+        "membership_id": analyst_a.membership.pk,
+        "invitation_id": InvitationFactory(partner=organisation_a).pk,
         "version_id": organisation_a.agreements.order_by("pk").first().contract_version_id,
         "level": "standard",
         "app_label": "advisories",

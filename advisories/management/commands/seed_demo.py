@@ -154,7 +154,11 @@ class Command(BaseCommand):
         partner = Partner.objects.filter(legal_name=legal_name).first()
         if partner is None:
             partner = partner_services.create_partner(
-                actor=actor, legal_name=legal_name, country=country, assigned_level=level
+                actor=actor,
+                legal_name=legal_name,
+                country=country,
+                assigned_level=level,
+                email_domains=[f"{_slug(legal_name)}.test"],
             )
             slug = _slug(legal_name)
             for role in (MemberRole.ADMIN, MemberRole.ANALYST):
@@ -270,8 +274,8 @@ class Command(BaseCommand):
                 f"  {wave.get_level_display():>8}: {wave.scheduled_at:%Y-%m-%d %H:%M} UTC ({wave.get_status_display()})"
             )
         accounts = [
-            ("manager@forewarn.test", "program manager, /manage/"),
-            ("compliance@forewarn.test", "compliance officer, /manage/"),
+            ("manager@forewarn.test", "program manager, /program/advisories/"),
+            ("compliance@forewarn.test", "compliance officer, /program/partners/"),
         ]
         for partner in partners:
             slug = _slug(partner.legal_name)

@@ -1,0 +1,72 @@
+import re
+
+from django import forms
+from django_countries import countries
+
+from core.levels import AccessLevel
+from partners.models import DUE_DILIGENCE_CHECKLIST, ApplicationStatus, PartnerStatus
+
+LEVEL_CHOICES = [("", "any")] + [(str(level.value), level.label) for level in AccessLevel]
+COUNTRY_CHOICES = [("", "any")] + list(countries)
+
+
+class ApplicationFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(
+        required=False,
+        choices=[("", "in the queue")]
+        + [(value, label) for value, label in ApplicationStatus.choices if value != ApplicationStatus.SUBMITTED],
+    )
+    country = forms.ChoiceField(required=False, choices=COUNTRY_CHOICES)
+
+
+class PartnerFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search")
+    status = forms.ChoiceField(required=False, choices=[("", "any")] + list(PartnerStatus.choices))
+    assigned_level = forms.TypedChoiceField(
+        required=False, choices=LEVEL_CHOICES, coerce=int, empty_value=None, label="Assigned level"
+    )
+    effective_level = forms.TypedChoiceField(
+        required=False, choices=LEVEL_CHOICES, coerce=int, empty_value=None, label="Effective level"
+    )
+    country = forms.ChoiceField(required=False, choices=COUNTRY_CHOICES)
+
+
+class ChecklistForm(forms.Form):
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        for key, label in DUE_DILIGENCE_CHECKLIST.items():
+            self.fields[key] = forms.BooleanField(
+                required=False, label=label, initial=bool(application.checklist.get(key))
+            )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note")
+
+
+class ApproveForm(forms.Form):
+    assigned_level = forms.TypedChoiceField(
+        coerce=int, label="Assigned level", choices=[(level.value, level.label) for level in AccessLevel if level]
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Reason")
+
+
+class SuspendForm(ReasonForm):
+    until = forms.DateTimeField(required=False, label="Until (UTC, optional)", help_text="YYYY-MM-DD HH:MM")
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField()
+    role = forms.ChoiceField(choices=[("admin", "Partner admin"), ("analyst", "Partner analyst")])
+
+
+class TeamSettingsForm(forms.Form):
+    seat_limit = forms.IntegerField(min_value=1, max_value=1000, label="Seats")
+    email_domains = forms.CharField(label="Registered email domains", help_text="Separated by commas or spaces.")
+
+    def domain_list(self) -> list[str]:
+        return [part for part in re.split(r"[\s,;]+", self.cleaned_data["email_domains"]) if part]

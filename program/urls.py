@@ -1,0 +1,22 @@
+from django.urls import path
+
+from program import views
+
+app_name = "program"
+
+urlpatterns = [
+    path("applications/", views.application_list, name="application_list"),
+    path("applications/<int:application_id>/", views.application_detail, name="application_detail"),
+    path("applications/<int:application_id>/review/", views.application_start_review, name="application_start_review"),
+    path("applications/<int:application_id>/checklist/", views.application_checklist, name="application_checklist"),
+    path("applications/<int:application_id>/notes/", views.application_note, name="application_note"),
+    path("applications/<int:application_id>/approve/", views.application_approve, name="application_approve"),
+    path("applications/<int:application_id>/reject/", views.application_reject, name="application_reject"),
+    path("partners/", views.partner_list, name="partner_list"),
+    path("partners/<int:partner_id>/", views.partner_detail, name="partner_detail"),
+    path("partners/<int:partner_id>/suspend/", views.partner_suspend, name="partner_suspend"),
+    path("partners/<int:partner_id>/reinstate/", views.partner_reinstate, name="partner_reinstate"),
+    path("partners/<int:partner_id>/remove/", views.partner_remove, name="partner_remove"),
+    path("partners/<int:partner_id>/invite/", views.partner_invite, name="partner_invite"),
+    path("partners/<int:partner_id>/team/", views.partner_team_settings, name="partner_team_settings"),
+]

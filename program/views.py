@@ -1,0 +1,288 @@
+"""Staff pages for onboarding and partners. Thin: forms in, services and selectors called, messages out."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from compliance import onboarding
+from core.levels import AccessLevel
+from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role
+from partners import services as partner_services
+from partners.models import DUE_DILIGENCE_CHECKLIST, Partner, PartnerApplication
+from program import forms, selectors
+
+PER_PAGE = 25
+
+
+def staff_view(*roles):
+    """Staff pages: partners and other non-staff get 404 (no oracle); staff without one of `roles` get 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_staff:
+                raise Http404("No such page.")
+            if not any(has_staff_role(request.user, role) for role in roles):
+                raise PermissionDenied("Your role does not include this page.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+manager_view = staff_view(PROGRAM_MANAGERS)
+partner_staff_view = staff_view(PROGRAM_MANAGERS, COMPLIANCE_OFFICERS)
+
+
+def _run(request, action, success: str) -> bool:
+    """Call a service; show its refusal as a message (nothing changed) or the success message."""
+    try:
+        action()
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", None) or [str(error)]))
+        return False
+    messages.success(request, success)
+    return True
+
+
+def _querystring(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# Applications -----------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@manager_view
+def application_list(request):
+    form = forms.ApplicationFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    applications = selectors.application_queue(
+        status=filters.get("status", ""), country=filters.get("country", ""), search=filters.get("q", "")
+    )
+    page = Paginator(applications, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request, "program/application_list.html", {"form": form, "page": page, "querystring": _querystring(request)}
+    )
+
+
+@require_GET
+@manager_view
+def application_detail(request, application_id):
+    application = get_object_or_404(PartnerApplication.objects.select_related("reviewer", "partner"), pk=application_id)
+    cap = onboarding.approval_level_cap(country=application.country)
+    checklist = [(key, label, application.checklist.get(key)) for key, label in DUE_DILIGENCE_CHECKLIST.items()]
+    context = {
+        "application": application,
+        "risk_flags": onboarding.application_risk_flags(application),
+        "checklist": checklist,
+        "notes": application.notes.select_related("author"),
+        "level_cap": cap,
+        "approve_form": forms.ApproveForm(initial={"assigned_level": min(cap, AccessLevel.STANDARD)}),
+        "reject_form": forms.ReasonForm(),
+        "note_form": forms.NoteForm(),
+    }
+    return render(request, "program/application_detail.html", context)
+
+
+def _application_action(view):
+    @require_POST
+    @manager_view
+    @wraps(view)
+    def wrapper(request, application_id):
+        application = get_object_or_404(PartnerApplication, pk=application_id)
+        view(request, application)
+        return redirect("program:application_detail", application.pk)
+
+    return wrapper
+
+
+@_application_action
+def application_start_review(request, application):
+    _run(
+        request,
+        lambda: partner_services.start_review(application=application, actor=request.user),
+        "You are reviewing this application.",
+    )
+
+
+@_application_action
+def application_checklist(request, application):
+    done = {key: request.POST.get(key) == "on" for key in DUE_DILIGENCE_CHECKLIST}
+    _run(
+        request,
+        lambda: partner_services.update_checklist(application=application, actor=request.user, done=done),
+        "Checklist saved.",
+    )
+
+
+@_application_action
+def application_note(request, application):
+    form = forms.NoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A note needs some text.")
+        return
+    _run(
+        request,
+        lambda: partner_services.add_application_note(
+            application=application, actor=request.user, body=form.cleaned_data["body"]
+        ),
+        "Note added.",
+    )
+
+
+@_application_action
+def application_approve(request, application):
+    form = forms.ApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the level to assign.")
+        return
+    _run(
+        request,
+        lambda: onboarding.approve_application(
+            application=application, actor=request.user, assigned_level=form.cleaned_data["assigned_level"]
+        ),
+        f"{application.legal_name} is approved; its first partner admin is invited.",
+    )
+
+
+@_application_action
+def application_reject(request, application):
+    form = forms.ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _run(
+        request,
+        lambda: partner_services.reject_application(application=application, actor=request.user, reason=reason),
+        "The application is rejected; the applicant is told why.",
+    )
+
+
+# Partners ---------------------------------------------------------------------------------------------------------
+
+
+@require_GET
+@partner_staff_view
+def partner_list(request):
+    form = forms.PartnerFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    partners = selectors.partner_list(
+        search=filters.get("q", ""),
+        status=filters.get("status", ""),
+        assigned_level=filters.get("assigned_level"),
+        effective_level=filters.get("effective_level"),
+        country=filters.get("country", ""),
+    )
+    page = Paginator(partners, PER_PAGE).get_page(request.GET.get("page"))
+    rows = selectors.with_effective_levels(list(page.object_list))
+    context = {"form": form, "page": page, "rows": rows, "querystring": _querystring(request)}
+    return render(request, "program/partner_list.html", context)
+
+
+@require_GET
+@partner_staff_view
+def partner_detail(request, partner_id):
+    partner = get_object_or_404(Partner, pk=partner_id)
+    context = {
+        "record": selectors.partner_record(partner),
+        "suspend_form": forms.SuspendForm(),
+        "reason_form": forms.ReasonForm(),
+        "remove_form": forms.ReasonForm(auto_id="remove_%s"),
+        "invite_form": forms.InviteForm(),
+        "team_form": forms.TeamSettingsForm(
+            initial={
+                "seat_limit": partner.seat_limit,
+                "email_domains": ", ".join(partner.domains.values_list("domain", flat=True)),
+            }
+        ),
+    }
+    return render(request, "program/partner_detail.html", context)
+
+
+def _partner_action(view):
+    @require_POST
+    @partner_staff_view
+    @wraps(view)
+    def wrapper(request, partner_id):
+        partner = get_object_or_404(Partner, pk=partner_id)
+        view(request, partner)
+        return redirect("program:partner_detail", partner.pk)
+
+    return wrapper
+
+
+@_partner_action
+def partner_suspend(request, partner):
+    form = forms.SuspendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return
+    _run(
+        request,
+        lambda: partner_services.suspend_partner(
+            partner=partner, actor=request.user, reason=form.cleaned_data["reason"], until=form.cleaned_data["until"]
+        ),
+        f"{partner} is suspended.",
+    )
+
+
+@_partner_action
+def partner_reinstate(request, partner):
+    form = forms.ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _run(
+        request,
+        lambda: partner_services.reinstate_partner(partner=partner, actor=request.user, reason=reason),
+        f"{partner} is reinstated.",
+    )
+
+
+@_partner_action
+def partner_remove(request, partner):
+    form = forms.ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _run(
+        request,
+        lambda: partner_services.remove_partner(partner=partner, actor=request.user, reason=reason),
+        f"{partner} is removed from the program.",
+    )
+
+
+@_partner_action
+def partner_invite(request, partner):
+    form = forms.InviteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a valid email address and role.")
+        return
+    _run(
+        request,
+        lambda: partner_services.invite_member(partner=partner, actor=request.user, **form.cleaned_data),
+        f"Invitation sent to {form.cleaned_data['email']}.",
+    )
+
+
+@_partner_action
+def partner_team_settings(request, partner):
+    form = forms.TeamSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give a seat limit and at least one email domain.")
+        return
+    _run(
+        request,
+        lambda: partner_services.update_team_settings(
+            partner=partner,
+            actor=request.user,
+            seat_limit=form.cleaned_data["seat_limit"],
+            email_domains=form.domain_list(),
+        ),
+        "Seats and email domains saved.",
+    )
