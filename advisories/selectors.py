@@ -1,6 +1,8 @@
+from datetime import datetime
+
 from django.db.models import Max, Prefetch, Q, QuerySet
 
-from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery
+from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, Delivery, ReleaseWave, WaveStatus
 from compliance.entitlements import PartnerAccess, get_released_object_or_404, released_objects
 
 
@@ -41,4 +43,17 @@ def latest_delivery(*, access: PartnerAccess, advisory: Advisory) -> Delivery | 
     """The organisation's highest-level delivery of the advisory: the one its banner and fingerprint name."""
     return (
         Delivery.objects.filter(partner=access.partner, advisory=advisory).order_by("-level", "-delivered_at").first()
+    )
+
+
+def due_unreleased_waves(*, now: datetime):
+    """Waves whose time has come that are still waiting for `release_due_waves` (oldest first)."""
+    return (
+        ReleaseWave.objects.select_related("advisory")
+        .filter(
+            status=WaveStatus.SCHEDULED,
+            scheduled_at__lte=now,
+            advisory__status__in=[AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED],
+        )
+        .order_by("scheduled_at", "-level")
     )

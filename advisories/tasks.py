@@ -1,13 +1,19 @@
 from celery import shared_task
 
 from advisories import services
+from core.services import record_heartbeat
+
+RELEASE_HEARTBEAT = "release_due_waves"
 
 
-@shared_task(ignore_result=True)
+# Both tasks are idempotent (the database says what is done), so a message is acknowledged only after the work:
+# a worker that dies mid-task leaves it to be redelivered or to the next tick, never lost.
+@shared_task(ignore_result=True, acks_late=True)
 def release_due_waves():
+    record_heartbeat(name=RELEASE_HEARTBEAT)
     return len(services.release_due_waves())
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def send_release_notices(delivery_ids):
     return services.send_release_notices(delivery_ids=delivery_ids)
