@@ -6,7 +6,8 @@ Every value can be changed from the environment (docs/deploy.md). Logs are JSON 
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# PORT is set by honcho and most platforms; GUNICORN_BIND wins (e.g. "127.0.0.1:8000" behind a local proxy).
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Artifact downloads stream through Django: allow a slow client that long before the worker is recycled.

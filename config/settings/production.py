@@ -24,6 +24,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
 }
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/1"))}
+# One task at a time per worker process: with acks_late no process hoards messages another could run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)  # None: one per CPU
 # Logs go through Django's LOGGING below (JSON on stdout), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
