@@ -94,6 +94,8 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the client address of downloads.
+TRUSTED_PROXIES = env.list("FOREWARN_TRUSTED_PROXIES", default=[])
 
 # Anonymous access is never granted object permissions: no guardian anonymous user.
 ANONYMOUS_USER_NAME = None
