@@ -14,7 +14,7 @@ from core.storage import private_storage
 logger = logging.getLogger(__name__)
 
 CHECK_TIMEOUT_SECONDS = 3
-# A name no file ever has: asking whether it exists proves the object store answers and accepts our credentials.
+# Any other storage: asking whether a file that never exists exists proves the store answers.
 STORAGE_PROBE_NAME = ".forewarn-readiness-probe"
 
 
@@ -42,6 +42,11 @@ def check_storage() -> None:
         location = Path(storage.location)
         if not location.is_dir():
             raise OSError(f"the private files folder {location} does not exist")
+        return
+    bucket = getattr(storage, "bucket", None)
+    if bucket is not None:
+        # Object storage: the bucket exists and our credentials may list it (a missing object would not tell).
+        bucket.meta.client.head_bucket(Bucket=bucket.name)
         return
     storage.exists(STORAGE_PROBE_NAME)
 
