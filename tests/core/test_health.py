@@ -74,3 +74,11 @@ def test_probes_over_plain_http_are_not_redirected_when_https_is_enforced(client
     assert client.get(reverse("healthz")).status_code == 200
     assert client.get(reverse("readyz")).status_code == 200
     assert client.get(reverse("login")).status_code == 301
+
+
+def test_probes_stay_open_when_every_other_page_requires_a_login(client, settings):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "django.contrib.auth.middleware.LoginRequiredMiddleware"]
+
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.get(reverse("readyz")).status_code == 200
+    assert client.get(reverse("advisories:list")).status_code == 302
