@@ -22,8 +22,9 @@ def test_pipeline_status_reports_the_number_of_messages_waiting_in_the_redis_que
     broker = redis.Redis.from_url(SHARED_REDIS_URL)
     broker.flushdb()
     record_heartbeat(name=RELEASE_HEARTBEAT)
-    # A producer of its own (the test settings run tasks eagerly); no worker listens, so the messages stay queued.
-    producer = Celery("queue-depth-test", broker=SHARED_REDIS_URL)
+    # A producer of its own, not the current app (the test settings run tasks eagerly, and other tests rely on
+    # that); no worker listens, so the messages stay queued.
+    producer = Celery("queue-depth-test", broker=SHARED_REDIS_URL, set_as_current=False)
     for number in range(QUEUED):
         producer.send_task(send_release_notices.name, args=[[number]], priority=6 if number == 0 else None)
     producer.close()
