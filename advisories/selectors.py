@@ -276,3 +276,16 @@ def has_acknowledged_handling(*, user, advisory: Advisory) -> bool:
 def handling_acknowledgements(*, advisory: Advisory) -> QuerySet[HandlingAcknowledgement]:
     """Who acknowledged the advisory's handling terms, when and from where: part of its distribution record."""
     return HandlingAcknowledgement.objects.filter(advisory=advisory).select_related("user", "partner")
+
+
+def due_unreleased_waves(*, now: datetime):
+    """Waves whose time has come that are still waiting for `release_due_waves` (oldest first)."""
+    return (
+        ReleaseWave.objects.select_related("advisory")
+        .filter(
+            status=WaveStatus.SCHEDULED,
+            scheduled_at__lte=now,
+            advisory__status__in=[AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED],
+        )
+        .order_by("scheduled_at", "-level")
+    )

@@ -1,17 +1,25 @@
 from celery import shared_task
 
 from advisories import services
+from core.services import record_heartbeat
+
+RELEASE_HEARTBEAT = "release_due_waves"
 
 
-@shared_task(ignore_result=True)
+# Both tasks are idempotent (the database says what is done), so a message is acknowledged only after the work:
+# a worker that dies mid-task leaves it to be redelivered or to the next tick, never lost.
+@shared_task(ignore_result=True, acks_late=True)
 def release_due_waves():
+    record_heartbeat(name=RELEASE_HEARTBEAT)
     return len(services.release_due_waves())
 
 
-# Idempotent (each delivery is notified once), so a failed send (SMTP errors are OSErrors) is retried, not lost.
+# Idempotent (each delivery is notified once), so a failed send (SMTP errors are OSErrors) is retried, and a
+# message whose worker died is requeued: never lost.
 @shared_task(
     ignore_result=True,
     acks_late=True,
+    reject_on_worker_lost=True,
     autoretry_for=(OSError,),
     retry_backoff=30,
     max_retries=8,

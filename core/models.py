@@ -120,3 +120,17 @@ class ProtectedStateMixin:
             if fields is None or name in fields:
                 self.__dict__.pop(name, None)
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+
+
+class Heartbeat(models.Model):
+    """The last time a periodic job ran, one row per job, so that any node can tell whether beat and the workers
+    are alive (`manage.py release_pipeline_status`)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    beat_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} at {self.beat_at:%Y-%m-%d %H:%M:%S} UTC"

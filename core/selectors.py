@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from core.models import AuditEvent
+from core.models import AuditEvent, Heartbeat
 
 
 @dataclass(frozen=True)
@@ -26,3 +26,8 @@ def verify_audit_chain(batch_size: int = 2000) -> AuditChainReport:
         expected_previous = event.hash
         checked += 1
     return AuditChainReport(checked)
+
+
+def last_heartbeat(name: str):
+    """When the periodic job `name` last ran (None if never)."""
+    return Heartbeat.objects.filter(name=name).values_list("beat_at", flat=True).first()

@@ -4,7 +4,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.models import AuditEvent
+from core.models import AuditEvent, Heartbeat
 
 # Any fixed number: the PostgreSQL advisory lock that serialises appends to the hash chain.
 AUDIT_CHAIN_LOCK_ID = 7_411_202
@@ -39,3 +39,14 @@ def record_audit_event(*, actor, action: str, target=None, details: dict | None 
         event.hash = event.compute_hash()
         event.save()
     return event
+
+
+def record_heartbeat(*, name: str) -> None:
+    """Note that the periodic job `name` is running now: one upsert, safe when several workers run it at once.
+    Operational state, not an audited change."""
+    Heartbeat.objects.bulk_create(
+        [Heartbeat(name=name, beat_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["beat_at"],
+    )

@@ -1,11 +1,14 @@
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core import mfa
 from core.forms import SecondFactorForm
+from core.health import readiness
 from core.roles import is_compliance_officer, is_program_manager
 
 
@@ -67,3 +70,27 @@ def mfa_verify(request):
             return redirect(_next_url(request))
         form.add_error("token", "That code is not valid, or has been used already.")
     return render(request, "registration/mfa_verify.html", {"form": form, "next": _next_url(request)})
+
+
+@require_GET
+@never_cache
+@login_not_required
+def healthz(request):
+    """Liveness: the process answers. Touches no other service, so a database outage does not restart web nodes."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+@never_cache
+@login_not_required
+def readyz(request):
+    """Readiness: database, broker and private storage reachable. 503 names the failed checks (causes are logged)."""
+    checks = readiness()
+    ready = all(checks.values())
+    return JsonResponse(
+        {
+            "status": "ok" if ready else "unavailable",
+            "checks": {name: "ok" if ok else "failed" for name, ok in checks.items()},
+        },
+        status=200 if ready else 503,
+    )

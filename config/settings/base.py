@@ -112,6 +112,8 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the client address of downloads.
+TRUSTED_PROXIES = env.list("FOREWARN_TRUSTED_PROXIES", default=[])
 
 # Content-Security-Policy: nothing inline, nothing from another origin.
 CONTENT_SECURITY_POLICY = {

@@ -1,26 +1,97 @@
-"""Production: every secret and service address comes from the environment; no defaults for secrets."""
+"""Production: every secret and service address comes from the environment; no defaults for secrets.
+
+docs/deploy.md lists every variable and describes the processes (gunicorn web nodes, Celery workers, one beat).
+"""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+
+# PostgreSQL. Persistent connections, checked before reuse so that a database restart costs one retry, not errors.
 DATABASES = {"default": env.db("DATABASE_URL")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Redis: the Celery broker and the shared cache (use separate Redis database numbers, or separate servers).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # A task is redelivered if its worker dies before acknowledging it (acks_late tasks) after this many seconds.
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
+}
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/1"))}
+# One task at a time per worker process: with acks_late no process hoards messages another could run.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)  # None: one per CPU
+# Logs go through Django's LOGGING below (JSON on stdout), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# SMTP.
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT_SECONDS", default=30)
+SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)  # noqa: F405
+
+# Private files (artifacts, evidence): local files by default (a shared volume when there are several web nodes
+# and workers), or an S3-compatible bucket. Either way no URL ever serves them: downloads stream through the
+# authorised views. Credentials come from the standard AWS variables or the instance role, never from settings.
+PRIVATE_STORAGE = env.str("FOREWARN_PRIVATE_STORAGE", default="local")
+if PRIVATE_STORAGE == "s3":
+    _object_parameters = {}
+    if env.str("FOREWARN_S3_SERVER_SIDE_ENCRYPTION", default=""):
+        _object_parameters["ServerSideEncryption"] = env.str("FOREWARN_S3_SERVER_SIDE_ENCRYPTION")
+    _private_storage = {
+        "BACKEND": "core.object_storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("FOREWARN_S3_BUCKET"),
+            "location": env.str("FOREWARN_S3_PREFIX", default="private"),
+            "endpoint_url": env.str("FOREWARN_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("FOREWARN_S3_REGION", default=None),
+            # "path" for MinIO and most self-hosted stores; None lets boto3 choose.
+            "addressing_style": env.str("FOREWARN_S3_ADDRESSING_STYLE", default=None),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+            "object_parameters": _object_parameters,
+        },
+    }
+    STORAGES["default"] = _private_storage  # noqa: F405
+    STORAGES["private"] = _private_storage  # noqa: F405
+elif PRIVATE_STORAGE != "local":
+    raise ImproperlyConfigured(f"FOREWARN_PRIVATE_STORAGE must be 'local' or 's3', not {PRIVATE_STORAGE!r}.")
+
+# HTTPS behind a reverse proxy that sets X-Forwarded-Proto. Load balancer probes may use plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# Structured logs: one JSON object per line on stdout, for the platform's log collector.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(process)d",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
+    },
+    "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+    "root": {"handlers": ["stdout"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+}

@@ -58,6 +58,8 @@ ASSIGNED_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 403, 403)
 # Advisory X is released to A at the early level and to the capped organisation at the generic level; B never
 # received it; the suspended organisation received it before its suspension.
 MATRIX = {
+    "healthz": PUBLIC_PAGE,
+    "readyz": PUBLIC_PAGE,
     "home": row(LOGIN, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
     "login": row(200, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT, REDIRECT),
     "logout": POST_ONLY,

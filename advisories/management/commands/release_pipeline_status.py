@@ -1,0 +1,87 @@
+"""Monitoring: is the release pipeline (beat -> broker -> worker -> release_due_waves) keeping up?"""
+
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from advisories.selectors import due_unreleased_waves
+from advisories.tasks import RELEASE_HEARTBEAT
+from core.health import broker_queue_depth
+from core.selectors import last_heartbeat
+
+DEFAULT_MAX_DELAY_SECONDS = 60
+CRITICAL_EXIT_CODE = 2
+
+
+class Command(BaseCommand):
+    help = (
+        "Report the last release tick, the due waves not yet released and the broker queue depth. Exits with "
+        f"status {CRITICAL_EXIT_CODE} when a due wave or the last tick is older than --max-delay seconds."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--max-delay",
+            type=int,
+            default=DEFAULT_MAX_DELAY_SECONDS,
+            help=f"seconds a due wave may wait, and the tick may be silent (default {DEFAULT_MAX_DELAY_SECONDS})",
+        )
+        parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object, not text")
+
+    def handle(self, *args, max_delay: int, as_json: bool, **options):
+        now = timezone.now()
+        limit = now - timedelta(seconds=max_delay)
+        last_tick = last_heartbeat(RELEASE_HEARTBEAT)
+        due = list(due_unreleased_waves(now=now))
+        queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+        problems = []
+        try:
+            depth = broker_queue_depth(queue)
+        except Exception as error:
+            depth = None
+            problems.append(f"the broker does not answer: {error}")
+        if last_tick is None or last_tick < limit:
+            problems.append(f"no release tick within the last {max_delay} s: are beat and a worker running?")
+        overdue = [wave for wave in due if wave.scheduled_at < limit]
+        if overdue:
+            problems.append(f"{len(overdue)} wave(s) due for more than {max_delay} s are not released")
+
+        report = {
+            "status": "critical" if problems else "ok",
+            "checked_at": now.isoformat(),
+            "last_tick_at": last_tick.isoformat() if last_tick else None,
+            "last_tick_age_seconds": round((now - last_tick).total_seconds(), 1) if last_tick else None,
+            "due_waves": [
+                {
+                    "wave": wave.pk,
+                    "advisory": wave.advisory.identifier,
+                    "level": wave.get_level_display(),
+                    "scheduled_at": wave.scheduled_at.isoformat(),
+                }
+                for wave in due
+            ],
+            "queue": queue,
+            "queue_depth": depth,
+            "problems": problems,
+        }
+        self.stdout.write(json.dumps(report) if as_json else self._as_text(report))
+        if problems:
+            raise CommandError("; ".join(problems), returncode=CRITICAL_EXIT_CODE)
+
+    @staticmethod
+    def _as_text(report: dict) -> str:
+        if report["last_tick_at"]:
+            tick = f"{report['last_tick_at']} ({report['last_tick_age_seconds']} s ago)"
+        else:
+            tick = "never"
+        lines = [f"last release tick: {tick}", f"due waves not yet released: {len(report['due_waves'])}"]
+        lines += [
+            f"  {wave['advisory']} {wave['level']} wave, due {wave['scheduled_at']}" for wave in report["due_waves"]
+        ]
+        depth = report["queue_depth"]
+        lines.append(f"queue depth ({report['queue']}): {'n/a (broker is not Redis)' if depth is None else depth}")
+        lines.append(f"status: {report['status'].upper()}")
+        return "\n".join(lines)
