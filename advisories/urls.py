@@ -1,11 +1,15 @@
 from django.urls import path
 
 from advisories import views
+from partners import views as partner_views
 
 app_name = "advisories"
 
 urlpatterns = [
     path("", views.advisory_list, name="list"),
     path("advisories/<str:identifier>/", views.advisory_detail, name="detail"),
+    path("api-tokens/", partner_views.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:token_id>/revoke/", partner_views.revoke_api_token, name="revoke_api_token"),
+    path("advisories/<str:identifier>/csaf/", views.csaf_download, name="csaf"),
     path("advisories/<str:identifier>/artifacts/<int:artifact_id>/", views.artifact_download, name="artifact"),
 ]

@@ -2,15 +2,12 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from advisories import selectors, services
-from advisories.models import AccessKind
-from advisories.personalisation import issued_to_banner, personalised_chunks
+from advisories import selectors, serving
 from compliance.entitlements import partner_access
-from core.http import client_ip, user_agent
 from core.levels import AccessLevel
 from core.markdown import render_markdown
 
@@ -46,49 +43,22 @@ def advisory_list(request, access):
 @require_GET
 @partner_view
 def advisory_detail(request, access, identifier):
-    advisory = selectors.advisory_for_partner(access=access, identifier=identifier)
-    event = services.record_access(
-        access=access,
-        user=request.user,
-        advisory=advisory,
-        kind=AccessKind.VIEW,
-        ip_address=client_ip(request),
-        user_agent=user_agent(request),
-    )
-    documents = [(document, render_markdown(document.body_markdown)) for document in advisory.documents.all()]
-    banner = issued_to_banner(
-        delivery=event.delivery, partner=access.partner, user=request.user, tlp_label=advisory.get_tlp_display()
-    )
+    served = serving.serve_advisory(request=request, access=access, identifier=identifier)
+    documents = [(document, render_markdown(document.body_markdown)) for document in served.advisory.documents.all()]
     return render(
         request,
         "advisories/detail.html",
-        {"access": access, "advisory": advisory, "documents": documents, "banner": banner},
+        {"access": access, "advisory": served.advisory, "documents": documents, "banner": served.banner},
     )
 
 
 @require_GET
 @partner_view
 def artifact_download(request, access, identifier, artifact_id):
-    artifact = selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)
-    event = services.record_access(
-        access=access,
-        user=request.user,
-        advisory=artifact.advisory,
-        artifact=artifact,
-        kind=AccessKind.DOWNLOAD,
-        ip_address=client_ip(request),
-        user_agent=user_agent(request),
-    )
-    banner = issued_to_banner(
-        delivery=event.delivery,
-        partner=access.partner,
-        user=request.user,
-        tlp_label=artifact.advisory.get_tlp_display(),
-    )
-    response = StreamingHttpResponse(personalised_chunks(artifact, banner), content_type=artifact.content_type)
-    filename = artifact.file.name.rsplit("/", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Forewarn-Delivery"] = str(event.delivery_id or "")
-    return response
+    return serving.serve_artifact(request=request, access=access, identifier=identifier, artifact_id=artifact_id)
+
+
+@require_GET
+@partner_view
+def csaf_download(request, access, identifier):
+    return serving.serve_csaf(request=request, access=access, identifier=identifier)
