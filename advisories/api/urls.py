@@ -10,7 +10,7 @@ IDENTIFIER = r"(?P<identifier>FWN-\d{4}-\d{4,})"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"), name="redoc"),
     path("advisories/", views.AdvisoryListView.as_view(), name="advisories"),
     re_path(rf"^advisories/{IDENTIFIER}/$", views.AdvisoryDetailView.as_view(), name="advisory"),
     re_path(rf"^advisories/{IDENTIFIER}/csaf/$", views.CsafView.as_view(), name="csaf"),
