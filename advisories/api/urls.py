@@ -19,5 +19,5 @@ urlpatterns = [
         views.ArtifactDownloadView.as_view(),
         name="artifact",
     ),
-    re_path(r"^.*$", views.ApiNotFoundView.as_view()),
+    re_path(r"^", views.ApiNotFoundView.as_view()),  # anything else, newlines included
 ]

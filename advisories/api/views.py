@@ -62,13 +62,18 @@ class AdvisoryListView(PartnerApiView, generics.ListAPIView):
     @extend_schema(
         summary="Advisories released to your organisation",
         parameters=[AdvisoryFilterSerializer],
-        responses={200: AdvisorySummarySerializer(many=True), **ERROR_RESPONSES},
+        responses={
+            200: AdvisorySummarySerializer(many=True),
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filter: the messages, by parameter."),
+            **ERROR_RESPONSES,
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = AdvisoryFilterSerializer(data=self.request.query_params)
+        # A plain dict, so that an empty value is validated (and refused) rather than silently ignored.
+        filters = AdvisoryFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
         return selectors.advisories_for_partner_sync(access=self.request.auth, **filters.validated_data)
 

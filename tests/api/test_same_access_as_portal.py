@@ -140,6 +140,7 @@ def test_unknown_advisory_file_and_address_answer_json_404(early_api, advisory):
         reverse("api:artifact", args=[advisory.identifier, 999999]),
         "/api/v1/advisories/not-an-identifier/",
         "/api/v1/nothing-here/",
+        "/api/v1/advisories/%0Anewline/",
     ):
         response = early_api.get(url)
         assert response.status_code == 404, url
