@@ -176,7 +176,7 @@ def partner_access(user, at: datetime | None = None) -> PartnerAccess | None:
     (suspended, removed, unsigned, capped to none)."""
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
-    membership = PartnerMembership.objects.select_related("partner").filter(user=user, is_active=True).first()
+    membership = PartnerMembership.objects.select_related("partner", "user").filter(user=user, is_active=True).first()
     if membership is None:
         return None
     return PartnerAccess(membership=membership, level=effective_level(membership.partner, at))
