@@ -24,7 +24,10 @@ def partner_admin_view(view):
     def wrapper(request, *args, **kwargs):
         membership = selectors.admin_membership(request.user)
         if membership is None:
-            if request.user.is_staff or not PartnerMembership.objects.filter(user=request.user, is_active=True):
+            if (
+                request.user.is_staff
+                or not PartnerMembership.objects.filter(user=request.user, is_active=True).exists()
+            ):
                 raise Http404("No such page.")
             raise PermissionDenied("Only partner admins manage API tokens.")
         return view(request, membership, *args, **kwargs)

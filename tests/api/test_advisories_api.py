@@ -301,3 +301,9 @@ def test_api_docs_load_no_asset_from_another_site(client, page):
     assert assets
     assert all(asset.startswith("/") for asset in assets), assets
     assert "cdn" not in response.text.lower()
+    assert "validator.swagger.io" not in response.text
+
+
+@pytest.mark.django_db
+def test_swagger_ui_shows_no_validator_badge_fetched_from_swagger_io(client):
+    assert '"validatorUrl": null' in client.get("/api/v1/docs/").text
