@@ -1,24 +1,56 @@
+from datetime import UTC, datetime
+
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from advisories.models import TLP, Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, Severity
 from core.levels import AccessLevel
 from core.markdown import render_markdown
 
-CVE_REGEX = r"^CVE-\d{4}-\d{4,}$"
-IDENTIFIER_REGEX = r"^FWN-\d{4}-\d{4,}$"
+# ASCII digits only: the same meaning in Python and in the schema's (ECMAScript) regular expressions.
+CVE_REGEX = r"^CVE-[0-9]{4}-[0-9]{4,}$"
+IDENTIFIER_REGEX = r"^FWN-[0-9]{4}-[0-9]{4,}$"
+NO_NUL_REGEX = r"^[^\x00]*$"
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class InstantField(serializers.Field):
+    """An RFC 3339 date-time with its UTC offset (a time without one would be ambiguous). Instants that fall outside
+    the years 1-9999 once in UTC mean "since the beginning" or "nothing yet", never an error."""
+
+    default_error_messages = {
+        "invalid": "Give an ISO 8601 date-time with its offset, e.g. 2026-11-25T08:00:00Z.",
+    }
+
+    def to_internal_value(self, value):
+        try:
+            parsed = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            self.fail("invalid")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            return datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else datetime.max.replace(tzinfo=UTC)
+
+    def to_representation(self, value):
+        return value.isoformat()
 
 
 class AdvisoryFilterSerializer(serializers.Serializer):
     """Query parameters of the advisory list."""
 
-    updated_since = serializers.DateTimeField(
+    updated_since = InstantField(
         required=False,
         help_text="Only advisories whose copy for your organisation changed at or after this instant (ISO 8601; "
         "pass the largest `changed_at` you stored at your last sync).",
     )
-    product = serializers.CharField(
-        required=False, max_length=200, help_text="Affected product (case-insensitive substring)."
+    product = serializers.RegexField(
+        NO_NUL_REGEX, required=False, max_length=200, help_text="Affected product (case-insensitive substring)."
     )
     cve = serializers.RegexField(CVE_REGEX, required=False, max_length=30, help_text="A CVE id, e.g. CVE-2026-12345.")
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, help_text="CVSS v3.1 severity.")

@@ -5,7 +5,7 @@ from advisories.api import views
 
 app_name = "api"
 
-IDENTIFIER = r"(?P<identifier>FWN-\d{4}-\d{4,})"
+IDENTIFIER = r"(?P<identifier>FWN-[0-9]{4}-[0-9]{4,})"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

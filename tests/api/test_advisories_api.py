@@ -2,7 +2,7 @@
 the portal's code path, per-token rate limiting, and the OpenAPI schema and docs served without a CDN."""
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -118,13 +118,35 @@ def test_filters_by_product_cve_and_severity(early_api):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "params", [{"severity": "severe"}, {"cve": "2026-1"}, {"updated_since": "yesterday"}, {"product": "x" * 201}]
+    "params",
+    [
+        {"severity": "severe"},
+        {"cve": "2026-1"},
+        {"updated_since": "yesterday"},
+        {"updated_since": "2026-11-25T08:00:00"},
+        {"product": "x" * 201},
+        {"product": "a\x00b"},
+        {"product": ""},
+    ],
 )
 def test_invalid_filters_answer_400(early_api, params):
     response = early_api.get(LIST, params)
 
     assert response.status_code == 400
     assert set(response.json()) == set(params)
+
+
+@pytest.mark.django_db
+def test_updated_since_accepts_any_offset_and_instants_at_the_edge_of_the_calendar(early_api):
+    release(AdvisoryFactory(), AccessLevel.EARLY)
+    changed_at = early_api.get(LIST).json()["results"][0]["changed_at"]
+    just_before = (datetime.fromisoformat(changed_at) - timedelta(seconds=1)).astimezone(
+        timezone.get_fixed_timezone(-300)
+    )
+
+    assert len(_identifiers(early_api.get(LIST, {"updated_since": just_before.isoformat()}))) == 1
+    assert len(_identifiers(early_api.get(LIST, {"updated_since": "0001-01-01T00:00:00+05:00"}))) == 1
+    assert _identifiers(early_api.get(LIST, {"updated_since": "9999-12-31T23:59:59-05:00"})) == []
 
 
 @pytest.mark.django_db
