@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -18,6 +20,35 @@ class TLP(models.TextChoices):
     AMBER = "AMBER", "TLP:AMBER"
     AMBER_STRICT = "AMBER+STRICT", "TLP:AMBER+STRICT"
     RED = "RED", "TLP:RED"
+
+
+class Severity(models.TextChoices):
+    """CVSS v3.1 qualitative severity of the base score."""
+
+    NONE = "none", "None"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+# Inclusive score bounds of each severity (CVSS v3.1 specification, section 5).
+SEVERITY_SCORE_RANGES = {
+    Severity.NONE: (Decimal("0.0"), Decimal("0.0")),
+    Severity.LOW: (Decimal("0.1"), Decimal("3.9")),
+    Severity.MEDIUM: (Decimal("4.0"), Decimal("6.9")),
+    Severity.HIGH: (Decimal("7.0"), Decimal("8.9")),
+    Severity.CRITICAL: (Decimal("9.0"), Decimal("10.0")),
+}
+
+
+def severity_for_score(score: Decimal | None) -> Severity | None:
+    if score is None:
+        return None
+    for severity, (low, high) in SEVERITY_SCORE_RANGES.items():
+        if low <= score <= high:
+            return severity
+    return None
 
 
 class AdvisoryStatus(models.TextChoices):
@@ -66,6 +97,15 @@ class Advisory(ProtectedStateMixin, models.Model):
             if self.cvss_score >= floor:
                 return rating
         return "None"
+
+    @property
+    def severity(self) -> Severity | None:
+        return severity_for_score(self.cvss_score)
+
+    @property
+    def product_names(self) -> list[str]:
+        """The affected products, one per line of `affected_products`."""
+        return [line.strip() for line in self.affected_products.splitlines() if line.strip()]
 
     @transition(field=status, source=AdvisoryStatus.DRAFT, target=AdvisoryStatus.SCHEDULED)
     def schedule(self):
@@ -283,10 +323,12 @@ class NoticePreference(models.Model):
 class AccessKind(models.TextChoices):
     VIEW = "view", "Viewed advisory"
     DOWNLOAD = "download", "Downloaded file"
+    CSAF = "csaf", "Exported CSAF document"
 
 
 class DownloadEvent(models.Model):
-    """Every view of an advisory page and every file download by a partner user."""
+    """Every view of an advisory page, every file download and every CSAF export by a partner user, in the portal
+    or through the API (then with the token used)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="download_events")
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="download_events")
@@ -294,6 +336,14 @@ class DownloadEvent(models.Model):
     artifact = models.ForeignKey(Artifact, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     delivery = models.ForeignKey(Delivery, null=True, on_delete=models.PROTECT, related_name="download_events")
     kind = models.CharField(max_length=20, choices=AccessKind.choices)
+    api_token = models.ForeignKey(
+        "partners.ApiToken",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="download_events",
+        help_text="Set when the access went through the partner API with this token.",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)

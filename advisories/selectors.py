@@ -4,6 +4,7 @@ from datetime import datetime
 from django.db.models import (
     BooleanField,
     Count,
+    DateTimeField,
     Exists,
     ExpressionWrapper,
     Max,
@@ -14,9 +15,11 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from advisories.models import (
+    SEVERITY_SCORE_RANGES,
     Advisory,
     AdvisoryDocument,
     AdvisoryStatus,
@@ -30,6 +33,7 @@ from advisories.models import (
     NoticeKind,
     NoticePreference,
     ReleaseWave,
+    Severity,
     WaveStatus,
 )
 from compliance.entitlements import PartnerAccess, entitlement_facts, get_released_object_or_404, released_objects
@@ -54,11 +58,61 @@ def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") ->
     ).order_by("-delivered_at", "-id")
 
 
+def _with_sync_dates(queryset: QuerySet[Advisory], access: PartnerAccess) -> QuerySet[Advisory]:
+    """Annotate when the organisation first and last received each advisory, and `changed_at`: the last moment
+    its copy changed (the advisory itself, a new delivery, or a description at its level), for incremental sync."""
+    deliveries = Delivery.objects.filter(advisory=OuterRef("pk"), partner_id=access.partner.pk)
+    latest_document = AdvisoryDocument.objects.filter(advisory=OuterRef("pk"), level__lte=access.level)
+    delivered_at = Subquery(deliveries.order_by("-delivered_at").values("delivered_at")[:1])
+    return queryset.annotate(
+        first_delivered_at=Subquery(deliveries.order_by("delivered_at").values("delivered_at")[:1]),
+        delivered_at=delivered_at,
+        changed_at=Greatest(
+            "updated_at",
+            Coalesce(delivered_at, "updated_at"),
+            Coalesce(Subquery(latest_document.order_by("-updated_at").values("updated_at")[:1]), "updated_at"),
+            output_field=DateTimeField(),
+        ),
+    )
+
+
+def advisories_for_partner_sync(
+    *,
+    access: PartnerAccess | None,
+    updated_since: datetime | None = None,
+    product: str = "",
+    cve: str = "",
+    severity: str = "",
+) -> QuerySet[Advisory]:
+    """The advisories released to the organisation that it is still entitled to (the portal's list), for the API:
+    each annotated with `changed_at`, narrowed to those changed at or after `updated_since`, and filtered by
+    affected product (substring), CVE id (exact) and CVSS severity. Withdrawn advisories are left out, as in the
+    portal."""
+    queryset = released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
+    if access is None:
+        return queryset
+    queryset = _with_sync_dates(queryset, access)
+    if updated_since is not None:
+        queryset = queryset.filter(changed_at__gte=updated_since)
+    if product:
+        queryset = queryset.filter(affected_products__icontains=product)
+    if cve:
+        # JSON containment is not portable to SQLite: match the quoted id in the stored list instead.
+        queryset = queryset.filter(cve_ids__icontains=f'"{cve}"')
+    if severity:
+        low, high = SEVERITY_SCORE_RANGES[Severity(severity)]
+        queryset = queryset.filter(cvss_score__gte=low, cvss_score__lte=high)
+    return queryset
+
+
 def advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Advisory:
-    """One advisory with the documents and artifacts the organisation may see; 404 for anything else (a withdrawn
-    advisory included)."""
+    """One advisory with the documents and artifacts the organisation may see, and its delivery dates for the
+    organisation; 404 for anything else (a withdrawn advisory included)."""
+    queryset = Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN)
+    if access is not None:
+        queryset = _with_sync_dates(queryset, access)
     return get_released_object_or_404(
-        Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN).prefetch_related(
+        queryset.prefetch_related(
             Prefetch("documents", queryset=released_objects(AdvisoryDocument.objects.all(), access)),
             Prefetch("artifacts", queryset=released_objects(Artifact.objects.all(), access)),
         ),

@@ -467,7 +467,8 @@ def record_access(
     ip_address=None,
     user_agent="",
 ) -> DownloadEvent:
-    """Record a partner user's view or download, tied to the delivery through which the organisation holds it."""
+    """Record a partner user's view, download or export, tied to the delivery through which the organisation holds
+    it, and to the API token when the access came through the API."""
     needed = object_level(artifact) if artifact is not None else AccessLevel.GENERIC
     delivery = (
         Delivery.objects.filter(partner=access.partner, advisory=advisory, level__gte=needed)
@@ -481,6 +482,7 @@ def record_access(
         artifact=artifact,
         delivery=delivery,
         kind=kind,
+        api_token=access.api_token,
         ip_address=ip_address,
         user_agent=(user_agent or "")[:500],
     )

@@ -3,17 +3,15 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from advisories import selectors, services
+from advisories import selectors, services, serving
 from advisories.forms import HandlingAcknowledgementForm, NoticePreferenceForm
 from advisories.handling import HANDLING_TERMS, TLP_MEANING
-from advisories.models import AccessKind
-from advisories.personalisation import issued_to_banner, personalised_chunks
 from compliance.entitlements import partner_access
 from core.http import client_ip, user_agent
 from core.levels import AccessLevel
@@ -51,56 +49,45 @@ def advisory_list(request, access):
 @require_GET
 @partner_view
 def advisory_detail(request, access, identifier):
-    advisory = selectors.advisory_for_partner(access=access, identifier=identifier)
-    if not selectors.has_acknowledged_handling(user=request.user, advisory=advisory):
-        return redirect("advisories:acknowledge", identifier)
-    event = services.record_access(
-        access=access,
-        user=request.user,
-        advisory=advisory,
-        kind=AccessKind.VIEW,
-        ip_address=client_ip(request),
-        user_agent=user_agent(request),
-    )
-    documents = [(document, render_markdown(document.body_markdown)) for document in advisory.documents.all()]
-    banner = issued_to_banner(
-        delivery=event.delivery, partner=access.partner, user=request.user, tlp_label=advisory.get_tlp_display()
-    )
+    acknowledgement_first = _acknowledgement_redirect(request, access, identifier)
+    if acknowledgement_first is not None:
+        return acknowledgement_first
+    served = serving.serve_advisory(request=request, access=access, identifier=identifier)
+    documents = [(document, render_markdown(document.body_markdown)) for document in served.advisory.documents.all()]
     return render(
         request,
         "advisories/detail.html",
-        {"access": access, "advisory": advisory, "documents": documents, "banner": banner},
+        {"access": access, "advisory": served.advisory, "documents": documents, "banner": served.banner},
     )
 
 
 @require_GET
 @partner_view
 def artifact_download(request, access, identifier, artifact_id):
-    artifact = selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)
-    if not selectors.has_acknowledged_handling(user=request.user, advisory=artifact.advisory):
-        return redirect(f"{reverse('advisories:acknowledge', args=[identifier])}?{urlencode({'next': request.path})}")
-    event = services.record_access(
-        access=access,
-        user=request.user,
-        advisory=artifact.advisory,
-        artifact=artifact,
-        kind=AccessKind.DOWNLOAD,
-        ip_address=client_ip(request),
-        user_agent=user_agent(request),
-    )
-    banner = issued_to_banner(
-        delivery=event.delivery,
-        partner=access.partner,
-        user=request.user,
-        tlp_label=artifact.advisory.get_tlp_display(),
-    )
-    response = StreamingHttpResponse(personalised_chunks(artifact, banner), content_type=artifact.content_type)
-    filename = artifact.file.name.rsplit("/", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["X-Forewarn-Delivery"] = str(event.delivery_id or "")
-    return response
+    selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)  # 404 first
+    acknowledgement_first = _acknowledgement_redirect(request, access, identifier, return_to=request.path)
+    if acknowledgement_first is not None:
+        return acknowledgement_first
+    return serving.serve_artifact(request=request, access=access, identifier=identifier, artifact_id=artifact_id)
+
+
+@require_GET
+@partner_view
+def csaf_download(request, access, identifier):
+    acknowledgement_first = _acknowledgement_redirect(request, access, identifier, return_to=request.path)
+    if acknowledgement_first is not None:
+        return acknowledgement_first
+    return serving.serve_csaf(request=request, access=access, identifier=identifier)
+
+
+def _acknowledgement_redirect(request, access, identifier, return_to=None):
+    """Portal users acknowledge an advisory's TLP label and handling terms once, before they open it or any of its
+    files (404 first for anything not released to them). None when already done."""
+    advisory = selectors.released_advisory_for_partner(access=access, identifier=identifier)
+    if selectors.has_acknowledged_handling(user=request.user, advisory=advisory):
+        return None
+    target = reverse("advisories:acknowledge", args=[advisory.identifier])
+    return redirect(f"{target}?{urlencode({'next': return_to})}" if return_to else target)
 
 
 def member_view(view):

@@ -20,7 +20,7 @@ from guardian.utils import get_group_obj_perms_model
 
 from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
 from core.levels import AccessLevel
-from partners.models import Partner, PartnerMembership, PartnerStatus
+from partners.models import ApiToken, Partner, PartnerMembership, PartnerStatus
 
 
 @dataclass(frozen=True)
@@ -229,8 +229,16 @@ def object_level(obj: models.Model) -> AccessLevel:
 
 @dataclass(frozen=True)
 class PartnerAccess:
+    """Who acts for which organisation, at which effective level; `api_token` is set when acting through the API
+    (the membership is then that of the token's creator)."""
+
     membership: PartnerMembership
     level: AccessLevel
+    api_token: ApiToken | None = None
+
+    @property
+    def user(self):
+        return self.membership.user
 
     @property
     def partner(self) -> Partner:
@@ -243,10 +251,31 @@ def partner_access(user, at: datetime | None = None) -> PartnerAccess | None:
     (suspended, removed, unsigned, capped to none)."""
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
-    membership = PartnerMembership.objects.select_related("partner").filter(user=user, is_active=True).first()
+    membership = PartnerMembership.objects.select_related("partner", "user").filter(user=user, is_active=True).first()
     if membership is None:
         return None
     return PartnerAccess(membership=membership, level=effective_level(membership.partner, at))
+
+
+def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess | None:
+    """What an API token may see: exactly what its organisation's users see in the portal. None (refused) when the
+    token is revoked or expired, when the partner admin who created it is no longer an active member of the token's
+    organisation, or when the organisation is removed; the level is `none` while the organisation may see nothing
+    (suspended, unsigned, capped to none), as for its users."""
+    at = at or timezone.now()
+    if not token.is_usable_at(at):
+        return None
+    creator = token.created_by
+    if not creator.is_active or creator.is_staff:
+        return None
+    membership = (
+        PartnerMembership.objects.select_related("partner", "user")
+        .filter(user=creator, partner_id=token.partner_id, is_active=True)
+        .first()
+    )
+    if membership is None or membership.partner.status == PartnerStatus.REMOVED:
+        return None
+    return PartnerAccess(membership=membership, level=effective_level(membership.partner, at), api_token=token)
 
 
 def released_objects(queryset: models.QuerySet, access: PartnerAccess | None) -> models.QuerySet:

@@ -31,5 +31,6 @@ urlpatterns = [
     path("", include("compliance.urls")),  # /program/contracts/ (staff) and /portal/agreements/ (partners)
     path("", include("partners.urls")),
     path("program/", include("program.urls")),
+    path("api/v1/", include("advisories.api.urls")),
     path("manage/", admin.site.urls),
 ]

@@ -2,7 +2,20 @@ from django import forms
 from django.contrib import admin
 
 from partners import services
-from partners.models import MemberRole, Partner, PartnerMembership
+from partners.models import ApiToken, MemberRole, Partner, PartnerMembership
+
+
+class ApiTokenInline(admin.TabularInline):
+    """The organisation's API tokens, for the program's information; partner admins manage them in the portal."""
+
+    model = ApiToken
+    extra = 0
+    fields = ["name", "prefix", "created_by", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class PartnerMembershipInline(admin.TabularInline):
@@ -21,7 +34,7 @@ class PartnerAdmin(admin.ModelAdmin):
     list_display = ["legal_name", "trading_name", "country", "status", "assigned_level", "created_at"]
     list_filter = ["status", "assigned_level", "country"]
     search_fields = ["legal_name", "trading_name"]
-    inlines = [PartnerMembershipInline]
+    inlines = [PartnerMembershipInline, ApiTokenInline]
 
     def get_fields(self, request, obj=None):
         fields = ["legal_name", "trading_name", "country", "assigned_level"]

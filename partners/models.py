@@ -243,3 +243,35 @@ class ApplicationNote(models.Model):
 
     def __str__(self):
         return f"Note by {self.author} on {self.application}"
+
+
+class ApiTokenScope(models.TextChoices):
+    READ = "read", "Read only"
+
+
+class ApiToken(models.Model):
+    """A partner organisation's credential for the REST API. Only the SHA-256 of the secret is stored; the secret is
+    shown once, when the token is created. A token acts with the access of its organisation, and only while the
+    partner admin who created it is still an active member (compliance.entitlements.token_access decides)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False, help_text="Shown to tell tokens apart.")
+    secret_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=20, choices=ApiTokenScope.choices, default=ApiTokenScope.READ)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="UTC. The token is refused from this instant.")
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["partner", "revoked_at"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…, {self.partner})"
+
+    def is_usable_at(self, at) -> bool:
+        """Not revoked and not expired at `at`; the organisation's standing is checked by the entitlement rule."""
+        return self.revoked_at is None and at < self.expires_at

@@ -1,0 +1,67 @@
+from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from compliance.entitlements import token_access
+from core.http import client_ip
+from partners.selectors import api_token_for_secret
+from partners.services import record_api_token_use
+
+KEYWORDS = ("token", "bearer")
+
+
+def _refusal_reason(token) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at <= timezone.now():
+        return "expired"
+    return "organisation or creator no longer active"
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Token <secret>` (or `Bearer <secret>`). The token acts with its organisation's access, decided
+    by compliance.entitlements.token_access on every request; `request.auth` is that PartnerAccess. A known token
+    that is refused (revoked, expired, organisation removed, creator gone) is audited; unknown ones are not, so
+    that guessing cannot flood the audit log."""
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower().decode(errors="replace") not in KEYWORDS:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the token as: Authorization: Token <secret>.")
+        try:
+            secret = header[1].decode("ascii")
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed("Invalid token.") from error
+        token = api_token_for_secret(secret)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        access = token_access(token)
+        if access is None:
+            record_api_token_use(
+                token=token,
+                method=request.method,
+                path=request.path,
+                status_code=401,
+                ip_address=client_ip(request),
+                refused=_refusal_reason(token),
+            )
+            raise exceptions.AuthenticationFailed("This token is revoked, expired or no longer valid.")
+        return access.user, access
+
+    def authenticate_header(self, request):
+        return 'Token realm="api"'
+
+
+class ApiTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiTokenAuthentication
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token created by a partner admin in the portal (Authorization: Bearer <token>; "
+            "'Token <token>' is accepted too).",
+        }
