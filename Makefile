@@ -27,7 +27,7 @@ lint: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
 
 security: venv
-	$(BIN)/bandit --quiet --recursive core partners compliance advisories config --exclude '*/migrations/*'
+	$(BIN)/bandit --quiet --recursive core partners compliance advisories program config --exclude '*/migrations/*'
 	$(BIN)/python .ci/audit_dependencies.py
 
 test: lint

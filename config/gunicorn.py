@@ -20,7 +20,7 @@ max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 # The reverse proxy's address: X-Forwarded-Proto is trusted from there only.
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
 # Worker heartbeat files in memory, not on a possibly slow disk (gunicorn's advice for containers).
-SHARED_MEMORY = "/dev/shm"  # noqa: S108 -- gunicorn creates its own unique files there
+SHARED_MEMORY = "/dev/shm"  # noqa: S108 -- gunicorn creates its own unique files there  # nosec B108
 worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None)
 preload_app = False
 
