@@ -18,7 +18,7 @@ VAR_DIR = REPO_ROOT / "var" / "bench"
 # What the seeded program looks like; the other scripts read these to find their subjects.
 LARGE_PARTNER_NAME = "Partner 0001 Security Ltd"
 LARGE_PARTNER_USER = "analyst0001-0001@partner0001.test"
-BENCH_PASSWORD = "forewarn-bench-2026"
+BENCH_PASSWORD = "forewarn-bench-2026"  # noqa: S105 (bench data, like the demo logins)
 
 
 def bench_environment(**overrides) -> dict[str, str]:

@@ -146,7 +146,7 @@ STATEMENTS = [
                    (ARRAY['US','DE','FR','GB','JP','IL','NL','SE','CA','AU'])[1 + i %% 10], g.id, 'active',
                    {ORGANISATION_LEVEL}, {ORGANISATION_JOINED}, NULL
             FROM generate_series(1, %(orgs)s) i
-            JOIN auth_group g ON g.name = 'partner:Partner ' || lpad(i::text, 4, '0') || ' Security Ltd'""",
+            JOIN auth_group g ON g.name = 'partner:Partner ' || lpad(i::text, 4, '0') || ' Security Ltd'""",  # noqa: S608 (constants)
     ),
     (
         "users",
