@@ -25,7 +25,7 @@ def bench_environment(**overrides) -> dict[str, str]:
     """The environment every bench process (this one, gunicorn, Celery) runs with."""
     return {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "DJANGO_DEBUG": "false",
         "DATABASE_URL": DATABASE_URL,
         "CELERY_BROKER_URL": REDIS_URL,
