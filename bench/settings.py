@@ -9,3 +9,5 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 STATIC_ROOT = str(VAR_DIR / "static")
 WHITENOISE_AUTOREFRESH = False  # as in production: files indexed once at start
 WHITENOISE_USE_FINDERS = True
+# Persistent connections, as in production (config/settings/production.py).
+DATABASES["default"]["CONN_MAX_AGE"] = 60  # noqa: F405
