@@ -229,17 +229,26 @@ class Delivery(models.Model):
 
     wave = models.ForeignKey(ReleaseWave, on_delete=models.PROTECT, related_name="deliveries")
     advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="deliveries")
-    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deliveries")
+    # Indexed by the composite indexes below, which start with it.
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deliveries", db_index=False)
     level = models.PositiveSmallIntegerField(choices=WAVE_LEVELS)
-    fingerprint_token = models.CharField(max_length=64, unique=True, editable=False)
+    # Unique through a constraint, not `unique=True`, which on PostgreSQL adds a second (LIKE) index of every token.
+    fingerprint_token = models.CharField(max_length=64, editable=False)
     delivered_at = models.DateTimeField()
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-delivered_at"]
         verbose_name_plural = "deliveries"
-        constraints = [models.UniqueConstraint(fields=["wave", "partner"], name="one_delivery_per_wave_and_partner")]
-        indexes = [models.Index(fields=["partner", "advisory", "level"])]
+        constraints = [
+            models.UniqueConstraint(fields=["wave", "partner"], name="one_delivery_per_wave_and_partner"),
+            models.UniqueConstraint(fields=["fingerprint_token"], name="unique_delivery_fingerprint_token"),
+        ]
+        indexes = [
+            models.Index(fields=["partner", "advisory", "level"]),
+            # A partner's advisory list, most recently delivered first, read in index order (bench/pages.py).
+            models.Index(fields=["partner", "delivered_at", "advisory", "level"], name="delivery_partner_recent_idx"),
+        ]
 
     def __str__(self):
         return f"{self.advisory.identifier} to {self.partner} ({self.get_level_display()})"

@@ -7,6 +7,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     Max,
     OuterRef,
     Prefetch,
@@ -44,7 +45,11 @@ from partners.models import Partner, PartnerStatus
 
 def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") -> QuerySet[Advisory]:
     """The advisories released to the organisation that it is still entitled to, most recently delivered first.
-    A withdrawn advisory is never listed (its grants are revoked too)."""
+    A withdrawn advisory is never listed (its grants are revoked too).
+
+    Each advisory is read through the organisation's highest-level delivery of it, which is also its latest (a
+    partner receives another delivery of an advisory only at a higher level), so that the database walks the
+    organisation's deliveries in index order: a page costs the same whatever the number of advisories."""
     queryset = released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
     if access is None:
         return queryset
@@ -53,9 +58,17 @@ def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") ->
         queryset = queryset.filter(
             Q(identifier__icontains=search) | Q(title__icontains=search) | Q(cve_ids__icontains=search)
         )
-    return queryset.annotate(
-        delivered_at=Max("deliveries__delivered_at", filter=Q(deliveries__partner_id=access.partner.pk))
-    ).order_by("-delivered_at", "-id")
+    partner_id = access.partner.pk
+    higher_delivery = Delivery.objects.filter(
+        partner_id=partner_id,
+        advisory_id=OuterRef("deliveries__advisory_id"),
+        level__gt=OuterRef("deliveries__level"),
+    )
+    return (
+        queryset.filter(~Exists(higher_delivery), deliveries__partner_id=partner_id)
+        .annotate(delivered_at=F("deliveries__delivered_at"))
+        .order_by("-delivered_at", "-id")
+    )
 
 
 def _with_sync_dates(queryset: QuerySet[Advisory], access: PartnerAccess) -> QuerySet[Advisory]:

@@ -172,22 +172,27 @@ def schedule_advisory(*, actor, advisory: Advisory) -> Advisory:
 def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[int]) -> None:
     """Bulk-grant the receive permission on the advisory and on its documents and artifacts up to `level`."""
     released = [
-        (Advisory, [advisory]),
-        (AdvisoryDocument, list(advisory.documents.filter(level__lte=level))),
-        (Artifact, list(advisory.artifacts.filter(level__lte=level))),
+        (Advisory, [advisory.pk]),
+        (AdvisoryDocument, list(advisory.documents.filter(level__lte=level).values_list("pk", flat=True))),
+        (Artifact, list(advisory.artifacts.filter(level__lte=level).values_list("pk", flat=True))),
     ]
-    for model, objects in released:
-        if not objects:
-            continue
-        permission = Permission.objects.get(
-            content_type=ContentType.objects.get_for_model(model), codename=release_permission_codename(model)
+    permissions = {
+        (permission.content_type_id, permission.codename): permission.pk
+        for permission in Permission.objects.filter(
+            codename__in=[release_permission_codename(model) for model, _ in released]
         )
+    }
+    for model, object_ids in released:
+        if not object_ids:
+            continue
+        permission_id = permissions[(ContentType.objects.get_for_model(model).pk, release_permission_codename(model))]
         permission_model = get_group_obj_perms_model(model)
+        # Ids, not instances: at thousands of partners, setting related instances costs more than the INSERT.
         permission_model.objects.bulk_create(
             [
-                permission_model(group_id=group_id, permission=permission, content_object=obj)
+                permission_model(group_id=group_id, permission_id=permission_id, content_object_id=object_id)
                 for group_id in group_ids
-                for obj in objects
+                for object_id in object_ids
             ],
             ignore_conflicts=True,
             batch_size=5000,
@@ -210,10 +215,10 @@ def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
     recipients = sorted(entitled - already)
     if not recipients:
         return []
-    Delivery.objects.bulk_create(
+    deliveries = Delivery.objects.bulk_create(
         [
             Delivery(
-                wave=wave,
+                wave_id=wave.pk,
                 advisory_id=wave.advisory_id,
                 partner_id=partner_id,
                 level=wave.level,
@@ -224,8 +229,12 @@ def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
         ],
         batch_size=5000,
     )
-    group_ids = list(partners.filter(pk__in=recipients).values_list("group_id", flat=True))
-    _grant_released_objects(advisory=wave.advisory, level=wave.level, group_ids=group_ids)
+    group_of = dict(partners.values_list("pk", "group_id"))
+    _grant_released_objects(
+        advisory=wave.advisory, level=wave.level, group_ids=[group_of[partner_id] for partner_id in recipients]
+    )
+    if all(delivery.pk is not None for delivery in deliveries):  # the database returned the new ids
+        return [delivery.pk for delivery in deliveries]
     return list(Delivery.objects.filter(wave=wave, partner_id__in=recipients).values_list("id", flat=True))
 
 

@@ -1,0 +1,59 @@
+"""Baseline pages for bench/pages.py and bench/load.sh: the same rows, template and bytes as the partner pages,
+without entitlement, access records or personalisation. Served only by bench/urls.py, never by the portal."""
+
+from types import SimpleNamespace
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import include, path
+
+from advisories.models import Advisory, Artifact
+from advisories.views import ADVISORIES_PER_PAGE
+from core.levels import AccessLevel
+from core.markdown import render_markdown
+
+
+def _plain_access(request):
+    return SimpleNamespace(partner=request.user.email, level=AccessLevel.EARLY)
+
+
+@login_required
+def plain_list(request):
+    advisories = Advisory.objects.order_by("-public_release_at", "-id")
+    page = Paginator(advisories, ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "advisories/list.html", {"access": _plain_access(request), "page": page, "search": ""})
+
+
+@login_required
+def plain_detail(request, identifier):
+    advisory = get_object_or_404(Advisory.objects.prefetch_related("documents", "artifacts"), identifier=identifier)
+    documents = [(document, render_markdown(document.body_markdown)) for document in advisory.documents.all()]
+    return render(
+        request,
+        "advisories/detail.html",
+        {"access": _plain_access(request), "advisory": advisory, "documents": documents, "banner": "TLP"},
+    )
+
+
+@login_required
+def plain_download(request, identifier, artifact_id):
+    artifact = get_object_or_404(Artifact, advisory__identifier=identifier, pk=artifact_id)
+
+    def chunks():
+        with artifact.file.open("rb") as stored:
+            while chunk := stored.read(64 * 1024):
+                yield chunk
+
+    response = StreamingHttpResponse(chunks(), content_type=artifact.content_type)
+    response["Content-Disposition"] = 'attachment; filename="file"'
+    return response
+
+
+urlpatterns = [
+    path("bench/plain/", plain_list, name="plain-list"),
+    path("bench/plain/<str:identifier>/", plain_detail, name="plain-detail"),
+    path("bench/plain/<str:identifier>/<int:artifact_id>/", plain_download, name="plain-download"),
+    path("", include("config.urls")),
+]

@@ -1,0 +1,198 @@
+"""Release punctuality: a real Celery beat and worker on Redis release 50 waves scheduled over the next minute.
+
+    .venv/bin/python bench/punctuality.py [--waves 50] [--interval 1]
+
+Needs the seeded bench database (bench/seed_scale.py); the broker is Redis DB 11 (flushed first). Beat sends
+`release_due_waves` every FOREWARN_RELEASE_INTERVAL_SECONDS (1 s here; the default is 5 s); the worker runs the
+prefork pool with one process per core. The waves cycle early / standard / generic (220 / 620 / 2,000 entitled
+organisations), at random instants 5 to 65 s ahead. Lateness of a wave = the time its release was recorded in the
+audit log (just before commit) minus its scheduled time; "early" counts waves released or delivered before their
+time. Baseline: the polling delay alone, i.e. for each wave the time from its scheduled instant to the next release
+tick beat sent (from beat's log); the time until the worker received that tick is printed too.
+"""
+
+import argparse
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    REDIS_URL,
+    REPO_ROOT,
+    VAR_DIR,
+    bench_environment,
+    median,
+    percentile,
+    setup_django,
+    summary_line,
+)
+
+TICK_RECEIVED = re.compile(
+    r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProcess\] Task advisories\.tasks\.release_due_waves\[[^\]]+\]"
+    r" received",
+    re.MULTILINE,
+)
+TICK_SENT = re.compile(
+    r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/MainProcess\] Scheduler: Sending due task release-due-waves",
+    re.MULTILINE,
+)
+
+
+def start(name: str, arguments: list[str], environment: dict[str, str]) -> subprocess.Popen:
+    log = (VAR_DIR / f"punctuality-{name}.log").open("wb")
+    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        [sys.executable, "-m", "celery", "--app", "config", name, "--loglevel", "INFO", *arguments],
+        cwd=REPO_ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def tick_times(name: str = "worker", pattern: re.Pattern = TICK_RECEIVED) -> list[datetime]:
+    """When the worker received (or beat sent) each release tick, from their logs (UTC)."""
+    text = (VAR_DIR / f"punctuality-{name}.log").read_text(errors="replace")
+    return [datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=UTC) for stamp in pattern.findall(text)]
+
+
+def schedule_waves(count: int, start_at: datetime) -> list[int]:
+    from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave
+    from core.levels import AccessLevel
+
+    chooser = random.Random(11)
+    levels = [AccessLevel.EARLY, AccessLevel.STANDARD, AccessLevel.GENERIC]
+    wave_ids = []
+    for number in range(count):
+        at = start_at + timedelta(seconds=5 + chooser.uniform(0, 60))
+        advisory = Advisory.objects.create(
+            identifier=f"FWN-{at.year}-8{number:03d}{at.microsecond:06d}",
+            title=f"Punctuality benchmark advisory {number}",
+            public_release_at=at,
+            status=AdvisoryStatus.SCHEDULED,
+        )
+        for level in (AccessLevel.GENERIC, AccessLevel.STANDARD):
+            AdvisoryDocument.objects.create(advisory=advisory, level=level, title="Description", body_markdown="Text")
+        for level, name in ((AccessLevel.STANDARD, "detection.yar"), (AccessLevel.EARLY, "poc.py")):
+            Artifact.objects.create(
+                advisory=advisory, level=level, name=name, file=f"artifacts/bench/{name}", size=1, sha256="0" * 64
+            )
+        wave = ReleaseWave.objects.create(advisory=advisory, level=levels[number % 3], scheduled_at=at)
+        wave_ids.append(wave.pk)
+    return wave_ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--waves", type=int, default=50)
+    parser.add_argument("--interval", type=float, default=1.0, help="FOREWARN_RELEASE_INTERVAL_SECONDS (default 1)")
+    arguments = parser.parse_args()
+    setup_django()
+    import redis
+    from django.db.models import Min
+    from django.utils import timezone
+
+    from advisories.models import Delivery, ReleaseWave, WaveStatus
+    from core.models import AuditEvent
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    # Nothing else may be due when the run starts: the benchmark's own waves only.
+    assert not ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__lte=timezone.now()).exists()
+    environment = bench_environment(
+        FOREWARN_RELEASE_INTERVAL_SECONDS=str(arguments.interval),
+        DJANGO_LOG_LEVEL="INFO",
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        PYTHONUNBUFFERED="1",
+    )
+    processes = [
+        start("worker", ["--without-gossip", "--without-mingle", "--without-heartbeat"], environment),
+        start("beat", ["--max-interval", str(max(1, int(arguments.interval)))], environment),
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while not tick_times():
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                raise SystemExit("beat and worker did not start: see var/bench/punctuality-*.log")
+            time.sleep(0.2)
+        wave_ids = schedule_waves(arguments.waves, timezone.now())
+        last = ReleaseWave.objects.filter(pk__in=wave_ids).order_by("-scheduled_at").first().scheduled_at
+        print(f"{len(wave_ids)} waves scheduled until {last:%H:%M:%S} UTC; waiting for their release", flush=True)
+        while ReleaseWave.objects.filter(pk__in=wave_ids, status=WaveStatus.SCHEDULED).exists():
+            if timezone.now() > last + timedelta(seconds=60):
+                raise SystemExit("waves still unreleased a minute after the last one was due")
+            time.sleep(0.5)
+        time.sleep(2 * arguments.interval)
+    finally:
+        stop(processes)
+    redis.Redis.from_url(REDIS_URL).flushdb()  # the notice tasks queued: nobody should send them
+
+    recorded = {
+        int(target_id): created_at
+        for target_id, created_at in AuditEvent.objects.filter(
+            action="wave.released", target_type="advisories.ReleaseWave", target_id__in=[str(i) for i in wave_ids]
+        ).values_list("target_id", "created_at")
+    }
+    first_delivery = dict(
+        Delivery.objects.filter(wave_id__in=wave_ids)
+        .values("wave_id")
+        .annotate(first=Min("delivered_at"))
+        .values_list("wave_id", "first")
+    )
+    sent, received = sorted(tick_times("beat", TICK_SENT)), sorted(tick_times())
+    lateness, recorded_lateness, polling, pickup, early = [], [], [], [], 0
+    for wave in ReleaseWave.objects.filter(pk__in=wave_ids):
+        lateness.append((recorded[wave.pk] - wave.scheduled_at).total_seconds())
+        recorded_lateness.append((wave.released_at - wave.scheduled_at).total_seconds())
+        if wave.released_at < wave.scheduled_at or first_delivery.get(wave.pk, wave.scheduled_at) < wave.scheduled_at:
+            early += 1
+        for ticks, delays in ((sent, polling), (received, pickup)):
+            next_tick = next((tick for tick in ticks if tick >= wave.scheduled_at), None)
+            if next_tick is not None:
+                delays.append((next_tick - wave.scheduled_at).total_seconds())
+    print(
+        f"lateness: median {median(lateness):.3f} s, p99 {percentile(lateness, 0.99):.3f} s, "
+        f"max {max(lateness):.3f} s; release instant recorded: median {median(recorded_lateness):.3f} s, "
+        f"p99 {percentile(recorded_lateness, 0.99):.3f} s; beat's next tick (baseline): median "
+        f"{median(polling):.3f} s, p99 {percentile(polling, 0.99):.3f} s; worker received it: median "
+        f"{median(pickup):.3f} s, p99 {percentile(pickup, 0.99):.3f} s; released early: {early}"
+    )
+    print(
+        summary_line(
+            "punctuality",
+            "lateness_p99_s",
+            percentile(lateness, 0.99),
+            percentile(polling, 0.99),
+            lateness_median_s=round(median(lateness), 3),
+            baseline_median_s=round(median(polling), 3),
+            recorded_p99_s=round(percentile(recorded_lateness, 0.99), 3),
+            pickup_p99_s=round(percentile(pickup, 0.99), 3),
+            released_early=early,
+            waves=len(lateness),
+            interval_s=arguments.interval,
+            met=early == 0 and percentile(lateness, 0.99) < 2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
