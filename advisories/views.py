@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from advisories import selectors, services
 from advisories.models import AccessKind
-from advisories.personalisation import issued_to_banner, personalised_chunks
+from advisories.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
 from compliance.entitlements import partner_access
 from core.http import client_ip, user_agent
 from core.levels import AccessLevel
@@ -55,7 +55,13 @@ def advisory_detail(request, access, identifier):
         ip_address=client_ip(request),
         user_agent=user_agent(request),
     )
-    documents = [(document, render_markdown(document.body_markdown)) for document in advisory.documents.all()]
+    documents = [
+        (
+            document,
+            render_markdown(fingerprinted_markdown(document.body_markdown, delivery=event.delivery, user=request.user)),
+        )
+        for document in advisory.documents.all()
+    ]
     banner = issued_to_banner(
         delivery=event.delivery, partner=access.partner, user=request.user, tlp_label=advisory.get_tlp_display()
     )
@@ -85,7 +91,10 @@ def artifact_download(request, access, identifier, artifact_id):
         user=request.user,
         tlp_label=artifact.advisory.get_tlp_display(),
     )
-    response = StreamingHttpResponse(personalised_chunks(artifact, banner), content_type=artifact.content_type)
+    response = StreamingHttpResponse(
+        personalised_chunks(artifact, banner, delivery=event.delivery, user=request.user),
+        content_type=artifact.content_type,
+    )
     filename = artifact.file.name.rsplit("/", 1)[-1]
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from compliance.models import Agreement, ContractVersion, JurisdictionPolicy
+from compliance.models import Agreement, ContractVersion, JurisdictionPolicy, Violation
 from core.levels import AccessLevel
-from core.roles import require_program_manager
+from core.roles import require_compliance_officer, require_program_manager
 from core.services import record_audit_event
 
 
@@ -105,3 +105,35 @@ def set_jurisdiction_policy(
             details={"country": str(country), "cap": AccessLevel(cap_level).label, "effective_at": effective_at},
         )
     return policy
+
+
+def report_violation(
+    *, actor, partner, kind: str, severity: str, summary: str, evidence: dict | None = None,
+    related_advisories: list[str] | None = None,
+) -> Violation:  # fmt: skip
+    """Record a suspected violation by a partner (status `reported`) with its evidence. Compliance officers only."""
+    require_compliance_officer(actor)
+    with transaction.atomic():
+        violation = Violation(
+            partner=partner,
+            kind=kind,
+            severity=severity,
+            summary=summary,
+            evidence=evidence or {},
+            related_advisories=related_advisories or [],
+            reported_by=actor,
+        )
+        violation.full_clean(exclude=["status"])
+        violation.save()
+        record_audit_event(
+            actor=actor,
+            action="violation.reported",
+            target=violation,
+            details={
+                "partner": partner.pk,
+                "kind": kind,
+                "severity": severity,
+                "advisories": violation.related_advisories,
+            },
+        )
+    return violation
