@@ -60,6 +60,11 @@ _BAD_BEFORE = frozenset("_/\\@$=<>{}-.%#")
 _BAD_AFTER = frozenset("_/\\@$=<>{}-%#")
 
 
+def without_homoglyphs(text: str) -> str:
+    """The text with every Cyrillic twin read back as its Latin letter (what a reader sees)."""
+    return text.translate(_SKELETON)
+
+
 # Normalisation and tokens -------------------------------------------------------------------------------------------
 
 
