@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from advisories.fingerprint_phrases import PHRASE_CLASSES
 
 CONTEXT_WORDS = 1  # canonical words taken on each side of a slot
-MAX_LETTER_POSITIONS = 3  # a letter slot has this many substitution positions at most (plus "no substitution")
-MIN_LETTER_SLOT_LENGTH = 4
+EDGE_WORDS = 3  # words ignored at each end of a sample (the longest phrase has three words)
+MAX_LETTER_POSITIONS = 5  # a letter slot's form is a subset of at most this many letters written as twins
+MIN_LETTER_SLOT_LENGTH = 2
 
 # Latin letter -> Cyrillic letter drawn identically in common fonts.
 HOMOGLYPHS = {
@@ -49,7 +50,7 @@ _SKELETON = {ord(cyrillic): latin for latin, cyrillic in HOMOGLYPHS.items()}
 _CONFUSABLES = frozenset(HOMOGLYPHS.values())
 
 _QUOTES_AND_DASHES = {
-    **{ord(ch): "'" for ch in "\u2018\u2019\u201a\u201b\u2032\u00b4`"},
+    **{ord(ch): "'" for ch in "\u2018\u2019\u201a\u201b\u2032\u00b4"},
     **{ord(ch): '"' for ch in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"},
     **{ord(ch): "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"},
 }
@@ -162,11 +163,9 @@ class _Slot:
     class_id: int = -1  # phrase slots
     observed: int = 0  # index of the form found
     forms: int = 2
-    positions: tuple[int, ...] = ()  # letter slots: character offsets in the word that may be substituted
+    positions: tuple[int, ...] = ()  # letter slots: offsets in the word of the letters that may be twins
     context: str = ""
     first_canonical: int = 0
-    complete: bool = False
-    capitalised: bool = False
 
 
 def _match_phrase(tokens: list[_Token], at: int) -> _Variant | None:
@@ -192,10 +191,10 @@ def _isolated(text: str, start: int, end: int) -> bool:
 
 
 def _letter_positions(skeleton: str) -> tuple[int, ...]:
-    return tuple(i for i, ch in enumerate(skeleton) if i > 0 and ch in HOMOGLYPHS)[:MAX_LETTER_POSITIONS]
+    return tuple(i for i, ch in enumerate(skeleton) if ch in HOMOGLYPHS)[:MAX_LETTER_POSITIONS]
 
 
-def _find_slots(text: str, tokens: list[_Token], cased: str | None = None) -> tuple[list[_Slot], list[str]]:
+def _find_slots(text: str, tokens: list[_Token]) -> tuple[list[_Slot], list[str]]:
     """Slots in reading order, and the canonical word stream (each phrase slot one token naming its class)."""
     slots: list[_Slot] = []
     canonical: list[str] = []
@@ -223,13 +222,12 @@ def _find_slots(text: str, tokens: list[_Token], cased: str | None = None) -> tu
             and positions
             and _isolated(text, token.start, token.end)
         ):
-            found = [k for k, pos in enumerate(positions) if word[pos] in _CONFUSABLES]
+            found = sum(1 << k for k, pos in enumerate(positions) if word[pos] in _CONFUSABLES)
             stray = any(ch in _CONFUSABLES for pos, ch in enumerate(word) if pos not in positions)
-            if len(found) <= 1 and not stray:
-                slot = _Slot("letter", i, i, observed=found[0] + 1 if found else 0, positions=positions)
-                slot.forms = len(positions) + 1
+            if not stray:
+                slot = _Slot("letter", i, i, observed=found, positions=positions)
+                slot.forms = 1 << len(positions)
                 slot.first_canonical = len(canonical)
-                slot.capitalised = (cased or text)[token.start].isupper()
                 slots.append(slot)
         canonical.append(token.skeleton)
         i += 1
@@ -237,7 +235,6 @@ def _find_slots(text: str, tokens: list[_Token], cased: str | None = None) -> tu
         at = slot.first_canonical
         before = canonical[max(0, at - CONTEXT_WORDS) : at]
         after = canonical[at + 1 : at + 1 + CONTEXT_WORDS]
-        slot.complete = len(before) == CONTEXT_WORDS and len(after) == CONTEXT_WORDS
         slot.context = "|".join([*before, slot.kind, canonical[at], *after])
     return slots, canonical
 
@@ -255,6 +252,7 @@ def copy_key(*, token: str, user_id: int | None) -> bytes:
 # Embedding ----------------------------------------------------------------------------------------------------------
 
 _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})[^\n]*\n.*?(?:^\1?\2[`~]*[ \t]*$|\Z)", re.MULTILINE | re.DOTALL)
+_FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[^\n]*$", re.MULTILINE)
 _INDENTED_CODE = re.compile(r"^(?: {4}|\t)[^\n]*$", re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+).+?\1", re.DOTALL)
 _HTML = re.compile(r"<[^>\n]*>")
@@ -288,7 +286,8 @@ def fingerprint_text(text: str, key: bytes, *, letters: bool = True, protected=N
     `letters` (ASCII-only formats such as code comments keep the phrase layer alone); capitalised words (names,
     sentence starts) keep their letters."""
     spans = _protected_spans(text) if protected is None else protected
-    normalised = _normalise_in_place(text)
+    # Words as the reader sees them: a code fence's info string ("```yaml") is not displayed.
+    normalised = _FENCE_LINE.sub(lambda m: " " * len(m.group()), _normalise_in_place(text))
     tokens = _tokens(normalised)
     slots, _ = _find_slots(normalised, tokens)
     edits = []
@@ -303,10 +302,11 @@ def fingerprint_text(text: str, key: bytes, *, letters: bool = True, protected=N
         else:
             if not original.islower() or any(ch in _CONFUSABLES for ch in original) or not letters:
                 continue
-            replacement = original
-            if choice:
-                position = slot.positions[choice - 1]
-                replacement = original[:position] + HOMOGLYPHS[original[position]] + original[position + 1 :]
+            letters_of = list(original)
+            for k, position in enumerate(slot.positions):
+                if choice >> k & 1:
+                    letters_of[position] = HOMOGLYPHS[original[position]]
+            replacement = "".join(letters_of)
         if replacement != original:
             edits.append((start, end, replacement))
     pieces, cursor = [], 0
@@ -351,21 +351,21 @@ class Observation:
 
 def observe(sample: str) -> Observation:
     """Read a leaked sample: normalise it, find its slots, drop those cut by the excerpt's edges and repeated or
-    contradictory ones. Letter slots are ignored when the sample holds no Cyrillic twin at all (public text, or a
-    copy transliterated to ASCII): they would only dilute the phrase evidence."""
-    cased, normalised = normalise_sample(sample)
+    contradictory ones. Letter slots count only where a substitution is present (see below)."""
+    _, normalised = normalise_sample(sample)
     tokens = _tokens(normalised)
-    slots, _ = _find_slots(normalised, tokens, cased)
-    keep_letters = any(ch in _CONFUSABLES for ch in normalised)
-    # Capitalised words never carry letters; unless the case was changed throughout, they are not slots.
-    capitals = sum(1 for token in tokens if cased[token.start].isupper())
-    skip_capitalised = capitals < len(tokens) / 2
+    slots, canonical = _find_slots(normalised, tokens)
     seen: dict[str, tuple[int, int]] = {}
     conflicting = set()
     for slot in slots:
-        if not slot.complete or slot.first == 0 or slot.last >= len(tokens) - 1:
+        # The excerpt's first and last words may be cut, and with them a phrase that the full text reads as one
+        # canonical word: no slot may lean on the words near the edges.
+        at = slot.first_canonical
+        if at - CONTEXT_WORDS < EDGE_WORDS or at + CONTEXT_WORDS >= len(canonical) - EDGE_WORDS:
             continue
-        if slot.kind == "letter" and (not keep_letters or (skip_capitalised and slot.capitalised)):
+        # A plain letter slot says nothing reliable: code, names and sentence starts are never substituted, and
+        # a copy transliterated to ASCII has none left. Only the substitutions found are evidence.
+        if slot.kind == "letter" and slot.observed == 0:
             continue
         if slot.context in seen and seen[slot.context] != (slot.forms, slot.observed):
             conflicting.add(slot.context)
