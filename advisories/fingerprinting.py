@@ -30,7 +30,7 @@ from advisories.fingerprint_phrases import PHRASE_CLASSES
 
 CONTEXT_WORDS = 1  # canonical words taken on each side of a slot
 EDGE_WORDS = 3  # words ignored at each end of a sample (the longest phrase has three words)
-MAX_LETTER_POSITIONS = 5  # a letter slot's form is a subset of at most this many letters written as twins
+MAX_LETTER_POSITIONS = 6  # a letter slot's form is a subset of at most this many letters written as twins
 MIN_LETTER_SLOT_LENGTH = 2
 
 # Latin letter -> Cyrillic letter drawn identically in common fonts.
@@ -45,6 +45,7 @@ HOMOGLYPHS = {
     "i": "\u0456",
     "j": "\u0458",
     "s": "\u0455",
+    "h": "\u04bb",
 }
 _SKELETON = {ord(cyrillic): latin for latin, cyrillic in HOMOGLYPHS.items()}
 _CONFUSABLES = frozenset(HOMOGLYPHS.values())
@@ -353,6 +354,7 @@ def observe(sample: str) -> Observation:
     """Read a leaked sample: normalise it, find its slots, drop those cut by the excerpt's edges and repeated or
     contradictory ones. Letter slots count only where a substitution is present (see below)."""
     _, normalised = normalise_sample(sample)
+    normalised = _FENCE_LINE.sub(lambda m: " " * len(m.group()), normalised)  # as the copy's slots were read
     tokens = _tokens(normalised)
     slots, canonical = _find_slots(normalised, tokens)
     seen: dict[str, tuple[int, int]] = {}

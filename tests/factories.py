@@ -143,3 +143,16 @@ class WaveFactory(factory.django.DjangoModelFactory):
     advisory = factory.SubFactory(AdvisoryFactory)
     level = AccessLevel.EARLY
     scheduled_at = factory.LazyFunction(lambda: timezone.now() - timedelta(seconds=1))
+
+
+class ComplianceOfficerFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        from core.roles import COMPLIANCE_OFFICERS
+
+        self.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
