@@ -257,15 +257,21 @@ _FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[^\n]*$", re.MULTILINE)
 _INDENTED_CODE = re.compile(r"^(?: {4}|\t)[^\n]*$", re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+).+?\1", re.DOTALL)
 _HTML = re.compile(r"<[^>\n]*>")
-_REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S+.*$", re.MULTILINE)
+_REFERENCE = re.compile(r"^ {0,3}\[([^\]]+)\]:\s*\S+.*$", re.MULTILINE)
+_REFERENCE_LABEL = re.compile(r"\]\[[^\]\n]*\]")
+_BRACKETED = re.compile(r"\[([^\]\n]+)\]")
+_ENTITY = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|\w+);")
 
 
 def _protected_spans(markdown: str) -> list[tuple[int, int]]:
-    """Code, URLs, HTML and link targets: never touched."""
+    """Code, URLs, HTML and entities, link targets and reference labels: never touched."""
     spans = [m.span() for m in _FENCE.finditer(markdown)]
     spans += [m.span() for m in _INDENTED_CODE.finditer(markdown) if not _inside(spans, m.start())]
-    for pattern in (_INLINE_CODE, _HTML, _URL, _REFERENCE):
+    for pattern in (_INLINE_CODE, _HTML, _URL, _REFERENCE, _REFERENCE_LABEL, _ENTITY):
         spans += [m.span() for m in pattern.finditer(markdown)]
+    # A shortcut reference ("[vendor advisory]") is its own label: changing it would break the link.
+    labels = {m.group(1).strip().casefold() for m in _REFERENCE.finditer(markdown)}
+    spans += [m.span() for m in _BRACKETED.finditer(markdown) if m.group(1).strip().casefold() in labels]
     return spans
 
 

@@ -139,3 +139,30 @@ def test_comment_fingerprint_changes_only_comment_prose_and_stays_ascii():
         assert copy.isascii()
         code_lines = [line for line in copy.splitlines() if not line.startswith("# ")]
         assert code_lines == [line for line in source.splitlines() if not line.startswith("# ")]
+
+
+def test_markdown_structure_renders_the_same_links_and_entities_after_fingerprinting():
+    from core.markdown import render_markdown
+
+    document = (
+        "The vendor does not publish a fix; see the [vendor advisory] and [the details][notes] for example.\n\n"
+        "Administrators should apply the update &amp; restart the service, which is **strongly** recommended.\n\n"
+        "| Component | Behavior |\n| --- | --- |\n| transport service | it does not sanitize the size |\n\n"
+        "[vendor advisory]: https://vendor.test/advisory\n[notes]: https://vendor.test/notes\n"
+    )
+    links = re.compile(r'href="([^"]+)"')
+    for key in list(KEYS.values())[:10]:
+        html_copy = render_markdown(fingerprint_markdown(document, key))
+        html_original = render_markdown(document)
+
+        assert (
+            links.findall(html_copy)
+            == links.findall(html_original)
+            == [
+                "https://vendor.test/advisory",
+                "https://vendor.test/notes",
+            ]
+        )
+        assert "&amp;" in html_copy
+        assert html_copy.count("<td>") == html_original.count("<td>")
+        assert html_copy.count("<strong>") == 1
