@@ -167,6 +167,25 @@ class ReleaseWave(ProtectedStateMixin, models.Model):
                 raise ValidationError({"scheduled_at": "A released or cancelled wave's time can no longer change."})
 
 
+class ReleaseCohort(models.Model):
+    """Part of a level's wave released later than the wave itself: its partners receive the wave at the cohort's
+    time instead. Staggering narrows the suspects of a leak to the cohorts that already held the advisory when the
+    leak was observed. Partners in no cohort of the wave receive it at the wave's time."""
+
+    wave = models.ForeignKey(ReleaseWave, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=100)
+    scheduled_at = models.DateTimeField(help_text="UTC. After the wave's time, no later than the public release.")
+    partners = models.ManyToManyField("partners.Partner", related_name="release_cohorts")
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["scheduled_at", "pk"]
+        indexes = [models.Index(fields=["released_at", "scheduled_at"])]
+
+    def __str__(self):
+        return f"{self.wave}, cohort {self.name} at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+
 class Delivery(models.Model):
     """One organisation's receipt of one wave, with the secret token its served copies are fingerprinted with."""
 
@@ -175,6 +194,9 @@ class Delivery(models.Model):
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="deliveries")
     level = models.PositiveSmallIntegerField(choices=WAVE_LEVELS)
     fingerprint_token = models.CharField(max_length=64, unique=True, editable=False)
+    cohort = models.ForeignKey(
+        ReleaseCohort, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries", editable=False
+    )
     delivered_at = models.DateTimeField()
     notified_at = models.DateTimeField(null=True, blank=True)
 

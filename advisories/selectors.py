@@ -6,7 +6,15 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from advisories.fingerprinting import DEFAULT_THRESHOLD, copy_key, rank
-from advisories.models import Advisory, AdvisoryDocument, Artifact, Delivery, DownloadEvent, LeakIncident
+from advisories.models import (
+    Advisory,
+    AdvisoryDocument,
+    Artifact,
+    Delivery,
+    DownloadEvent,
+    LeakIncident,
+    ReleaseCohort,
+)
 from compliance.entitlements import PartnerAccess, get_released_object_or_404, released_objects
 from compliance.models import JurisdictionPolicy, Violation, ViolationStatus
 from core.levels import AccessLevel
@@ -195,7 +203,7 @@ def exposure_report(*, incident: LeakIncident) -> list[Exposure]:
     observed_at = incident.observed_at
     deliveries = list(
         Delivery.objects.filter(advisory_id=incident.advisory_id, delivered_at__lte=observed_at)
-        .select_related("partner")
+        .select_related("partner", "cohort")
         .order_by("delivered_at", "pk")
     )
     exposures: dict[int, Exposure] = {}
@@ -237,6 +245,19 @@ def exposure_report(*, incident: LeakIncident) -> list[Exposure]:
             capped_country=exposure.partner.country.code in capped_countries,
         )
     return sorted(exposures.values(), key=lambda e: (not e.traced, -len(e.risk_factors), e.delivered_at))
+
+
+def cohorts_not_yet_released(*, incident: LeakIncident) -> QuerySet[ReleaseCohort]:
+    """The cohorts of the advisory's waves that received it only after the leak was observed (or not yet): their
+    organisations are ruled out by timing."""
+    observed_at = incident.observed_at
+    return (
+        ReleaseCohort.objects.filter(wave__advisory_id=incident.advisory_id)
+        .filter(Q(released_at__gt=observed_at) | Q(released_at__isnull=True, scheduled_at__gt=observed_at))
+        .select_related("wave")
+        .annotate(partner_count=Count("partners", distinct=True))
+        .order_by("scheduled_at", "pk")
+    )
 
 
 def _countries_under_a_cap(*, countries: set[str], at) -> set[str]:

@@ -22,6 +22,7 @@ from advisories.models import (
     DownloadEvent,
     LeakIncident,
     LeakSample,
+    ReleaseCohort,
     ReleaseWave,
     WaveStatus,
 )
@@ -151,7 +152,7 @@ def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[i
         )
 
 
-def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
+def deliver_wave(*, wave: ReleaseWave, partners, at: datetime, cohort: ReleaseCohort | None = None) -> list[int]:
     """Deliver a released (or releasing) wave to those of `partners` entitled to its level at `at` that hold no
     delivery of this advisory at this level or above yet. The same path serves a wave's release and a partner who
     becomes entitled later. Returns the new delivery ids. Runs in the caller's transaction."""
@@ -175,6 +176,7 @@ def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
                 partner_id=partner_id,
                 level=wave.level,
                 fingerprint_token=secrets.token_hex(32),
+                cohort=cohort,
                 delivered_at=at,
             )
             for partner_id in recipients
@@ -190,7 +192,12 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
     """Release one locked, due wave: deliveries and grants for every entitled partner, the wave marked released,
     the advisory's status advanced, an audit event. Returns the new delivery ids."""
     advisory = wave.advisory
-    delivery_ids = deliver_wave(wave=wave, partners=Partner.objects.filter(status=PartnerStatus.ACTIVE), at=at)
+    # Partners of a cohort still to come receive the wave at their cohort's time (release_due_cohorts).
+    later = ReleaseCohort.partners.through.objects.filter(
+        releasecohort__wave=wave, releasecohort__released_at__isnull=True
+    ).values("partner_id")
+    partners = Partner.objects.filter(status=PartnerStatus.ACTIVE).exclude(pk__in=later)
+    delivery_ids = deliver_wave(wave=wave, partners=partners, at=at)
     wave.mark_released()
     wave.released_at = at
     wave.save(update_fields=["status", "released_at"])
@@ -242,12 +249,88 @@ def release_due_waves(*, now: datetime | None = None) -> list[int]:
                 .first()
             )
             if wave is None:
-                return released
+                break
             # The advisory row is locked too, so that concurrent waves of one advisory advance its status in turn.
             wave.advisory = Advisory.objects.select_for_update().get(pk=wave.advisory_id)
             delivery_ids = release_wave(wave=wave, at=at)
             transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
         released.append(wave.pk)
+    release_due_cohorts(now=now)
+    return released
+
+
+def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
+    """Deliver every cohort whose time has come, of a wave already released, each in its own transaction (locked
+    with skip_locked like waves, so concurrent runs never deliver a cohort twice). Returns the cohort ids."""
+    released = []
+    while True:
+        at = now or timezone.now()
+        with transaction.atomic():
+            cohort = (
+                ReleaseCohort.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("wave__advisory")
+                .filter(released_at__isnull=True, scheduled_at__lte=at, wave__status=WaveStatus.RELEASED)
+                .order_by("scheduled_at", "pk")
+                .first()
+            )
+            if cohort is None:
+                return released
+            partners = Partner.objects.filter(status=PartnerStatus.ACTIVE, pk__in=cohort.partners.values("pk"))
+            delivery_ids = deliver_wave(wave=cohort.wave, partners=partners, at=at, cohort=cohort)
+            cohort.released_at = at
+            cohort.save(update_fields=["released_at"])
+            record_audit_event(
+                actor=None,
+                action="cohort.released",
+                target=cohort,
+                details={
+                    "advisory": cohort.wave.advisory.identifier,
+                    "level": AccessLevel(cohort.wave.level).label,
+                    "scheduled_at": cohort.scheduled_at.isoformat(),
+                    "released_at": at.isoformat(),
+                    "deliveries": len(delivery_ids),
+                },
+            )
+            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
+        released.append(cohort.pk)
+
+
+def validate_release_cohort(*, wave: ReleaseWave, scheduled_at: datetime, partners) -> None:
+    """A cohort splits a scheduled early or standard wave, releases after it and no later than the public release,
+    and takes partners that are in no other cohort of the wave."""
+    if wave.status != WaveStatus.SCHEDULED:
+        raise ValidationError("Only a scheduled wave can be split into cohorts.")
+    if wave.level == AccessLevel.GENERIC:
+        raise ValidationError("The generic wave is the public release; it has no cohorts.")
+    if not wave.scheduled_at < scheduled_at <= wave.advisory.public_release_at:
+        raise ValidationError(
+            {"scheduled_at": "A cohort releases after its wave and no later than the public release."}
+        )
+    taken = ReleaseCohort.partners.through.objects.filter(
+        releasecohort__wave=wave, partner_id__in=[p.pk for p in partners]
+    )
+    if taken.exists():
+        raise ValidationError({"partners": "A partner can be in only one cohort of a wave."})
+
+
+def plan_release_cohort(*, actor, wave: ReleaseWave, name: str, scheduled_at: datetime, partners) -> ReleaseCohort:
+    """Split a scheduled early or standard wave: these partners receive it at `scheduled_at` instead of the wave's
+    time. Refuses a released or cancelled wave, a time not after the wave or after the public release, and a partner
+    already in another cohort of the wave."""
+    require_program_manager(actor)
+    with transaction.atomic():
+        wave = ReleaseWave.objects.select_for_update().select_related("advisory").get(pk=wave.pk)
+        partners = list(partners)
+        validate_release_cohort(wave=wave, scheduled_at=scheduled_at, partners=partners)
+        cohort = ReleaseCohort.objects.create(wave=wave, name=name, scheduled_at=scheduled_at)
+        cohort.partners.set(partners)
+        record_audit_event(
+            actor=actor,
+            action="cohort.planned",
+            target=cohort,
+            details={"scheduled_at": scheduled_at.isoformat(), "partners": sorted(p.pk for p in partners)},
+        )
+    return cohort
 
 
 def send_release_notices(*, delivery_ids: list[int]) -> int:
