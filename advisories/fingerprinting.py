@@ -70,13 +70,11 @@ def without_homoglyphs(text: str) -> str:
 # Normalisation and tokens -------------------------------------------------------------------------------------------
 
 
-def normalise_sample(text: str) -> tuple[str, str]:
-    """What the detector reads: NFKC, quotes and dashes mapped to ASCII, invisible format characters removed; then
-    the same text case-folded, character for character. (Whitespace and line breaks need no treatment: words are
-    read between them.)"""
+def normalise_sample(text: str) -> str:
+    """What the detector reads: NFKC, invisible format characters removed, quotes and dashes mapped to ASCII, case
+    folded. (Whitespace and line breaks need no treatment: words are read between them.)"""
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
-    return text, _normalise_in_place(text)
+    return _normalise_in_place("".join(ch for ch in text if unicodedata.category(ch) != "Cf"))
 
 
 def _normalise_in_place(text: str) -> str:
@@ -359,7 +357,7 @@ class Observation:
 def observe(sample: str) -> Observation:
     """Read a leaked sample: normalise it, find its slots, drop those cut by the excerpt's edges and repeated or
     contradictory ones. Letter slots count only where a substitution is present (see below)."""
-    _, normalised = normalise_sample(sample)
+    normalised = normalise_sample(sample)
     normalised = _FENCE_LINE.sub(lambda m: " " * len(m.group()), normalised)  # as the copy's slots were read
     tokens = _tokens(normalised)
     slots, canonical = _find_slots(normalised, tokens)

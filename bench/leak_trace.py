@@ -180,6 +180,21 @@ def main():
         label = transformation if transformation != BEYOND else f"({BEYOND})"
         print(f"{label:<24}" + "".join(row) + f"{sum(slots_500) / len(slots_500):>12.1f}")
 
+    # Beyond the list: a whole document transliterated to ASCII keeps only the sparse phrase layer.
+    ranked_first = named = 0
+    for _ in range(options.trials):
+        advisory = rng.choice(advisories)
+        delivery, user = rng.choice(copies[advisory.pk])
+        sample = without_homoglyphs(tt.markdown_to_plain_text(copy_text(advisory, delivery, user)))
+        result = selectors.trace_sample(advisory=advisory, text=sample)
+        best, match = result.ranked[0], result.match
+        ranked_first += best.delivery.pk == delivery.pk and best.user.pk == user.pk
+        named += bool(match and match.delivery.pk == delivery.pk and match.user.pk == user.pk)
+    print(
+        f"({BEYOND}, whole document: right copy ranked first {100 * ranked_first / options.trials:.1f}%, "
+        f"named above the threshold {100 * named / options.trials:.1f}%)"
+    )
+
     print("false accusations on text from no delivery (all transformations):")
     false_by_length = {}
     for length in LENGTHS:
