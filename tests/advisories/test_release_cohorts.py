@@ -6,12 +6,14 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
 from advisories import selectors, services
-from advisories.models import Delivery
+from advisories.models import Delivery, ReleaseCohort
 from core.levels import AccessLevel
+from core.models import AuditEvent
 from tests.factories import WaveFactory
 
 
@@ -135,3 +137,46 @@ def test_a_released_wave_can_no_longer_be_split(plan, manager, start):
                 scheduled_at=start + timedelta(hours=4),
                 partners=[plan["partners"][0]],
             )
+
+
+@pytest.mark.django_db
+def test_a_manager_plans_a_cohort_in_the_admin_through_the_service(plan, client, manager, start):
+    call_command("sync_roles", verbosity=0)
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:advisories_releasecohort_add"),
+        {
+            "wave": plan["wave"].pk,
+            "name": "third",
+            "scheduled_at_0": (start + timedelta(hours=3)).strftime("%Y-%m-%d"),
+            "scheduled_at_1": (start + timedelta(hours=3)).strftime("%H:%M:%S"),
+            "partners": [plan["partners"][1].pk],
+        },
+    )
+
+    assert response.status_code == 302
+    cohort = ReleaseCohort.objects.get(name="third")
+    assert list(cohort.partners.all()) == [plan["partners"][1]]
+    assert AuditEvent.objects.filter(action="cohort.planned", target_id=str(cohort.pk)).exists()
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_partner_already_in_a_cohort(plan, client, manager, start):
+    call_command("sync_roles", verbosity=0)
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("admin:advisories_releasecohort_add"),
+        {
+            "wave": plan["wave"].pk,
+            "name": "again",
+            "scheduled_at_0": (start + timedelta(hours=3)).strftime("%Y-%m-%d"),
+            "scheduled_at_1": (start + timedelta(hours=3)).strftime("%H:%M:%S"),
+            "partners": [plan["partners"][2].pk],
+        },
+    )
+
+    assert response.status_code == 200
+    assert "A partner can be in only one cohort of a wave." in response.text
+    assert not ReleaseCohort.objects.filter(name="again").exists()
