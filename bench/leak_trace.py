@@ -161,6 +161,7 @@ def main():
     )
     print(f"{'transformation':<24}" + "".join(f"{f'top-1 @{n}':>14}" for n in LENGTHS) + f"{'slots @500':>12}")
     results = {}
+    wrong_named = trials_run = 0
     for transformation in [*TRANSFORMATIONS, BEYOND]:
         row, slots_500 = [], []
         for length in LENGTHS:
@@ -172,13 +173,18 @@ def main():
                 sample = leaked_text(copy_text(advisory, delivery, user), transformation, length, rng)
                 result = selectors.trace_sample(advisory=advisory, text=sample)
                 match = result.match
-                correct += bool(match and match.delivery.pk == delivery.pk and match.user.pk == user.pk)
+                right = bool(match and match.delivery.pk == delivery.pk and match.user.pk == user.pk)
+                correct += right
+                wrong_named += bool(match) and not right
+                trials_run += 1
                 if length == 500:
                     slots_500.append(result.slots)
             results[(transformation, length)] = correct / trials
             row.append(f"{100 * correct / trials:>13.1f}%")
         label = transformation if transformation != BEYOND else f"({BEYOND})"
         print(f"{label:<24}" + "".join(row) + f"{sum(slots_500) / len(slots_500):>12.1f}")
+
+    print(f'wrong copy named in these trials (a miss is "no match", never another copy): {wrong_named}/{trials_run}')
 
     # Beyond the list: a whole document transliterated to ASCII keeps only the sparse phrase layer.
     ranked_first = named = 0
