@@ -1,6 +1,7 @@
+from django import forms
 from django.contrib import admin
 
-from advisories import selectors
+from advisories import selectors, services
 from advisories.models import (
     Advisory,
     AdvisoryDocument,
@@ -8,6 +9,7 @@ from advisories.models import (
     Delivery,
     DownloadEvent,
     HandlingAcknowledgement,
+    ReleaseCohort,
     ReleaseWave,
 )
 
@@ -116,3 +118,45 @@ class HandlingAcknowledgementAdmin(ReadOnlyAdmin):
     list_filter = ["tlp"]
     search_fields = ["advisory__identifier", "partner__legal_name", "user__email"]
     list_select_related = ["user", "partner", "advisory"]
+
+
+class ReleaseCohortForm(forms.ModelForm):
+    class Meta:
+        model = ReleaseCohort
+        fields = ["wave", "name", "scheduled_at", "partners"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and not self.errors:
+            services.validate_release_cohort(
+                wave=cleaned["wave"], scheduled_at=cleaned["scheduled_at"], partners=cleaned["partners"]
+            )
+        return cleaned
+
+
+@admin.register(ReleaseCohort)
+class ReleaseCohortAdmin(admin.ModelAdmin):
+    """Program managers split a scheduled wave into cohorts here; creation goes through the service."""
+
+    form = ReleaseCohortForm
+    list_display = ["wave", "name", "scheduled_at", "released_at"]
+    list_filter = ["wave__level"]
+    search_fields = ["wave__advisory__identifier", "name"]
+    autocomplete_fields = ["partners"]
+    readonly_fields = ["released_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or obj.released_at is None)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        cohort = services.plan_release_cohort(
+            actor=request.user,
+            wave=form.cleaned_data["wave"],
+            name=form.cleaned_data["name"],
+            scheduled_at=form.cleaned_data["scheduled_at"],
+            partners=form.cleaned_data["partners"],
+        )
+        obj.pk = cohort.pk

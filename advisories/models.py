@@ -224,6 +224,25 @@ class ReleaseWave(ProtectedStateMixin, models.Model):
                 raise ValidationError({"scheduled_at": "A released or cancelled wave's time can no longer change."})
 
 
+class ReleaseCohort(models.Model):
+    """Part of a level's wave released later than the wave itself: its partners receive the wave at the cohort's
+    time instead. Staggering narrows the suspects of a leak to the cohorts that already held the advisory when the
+    leak was observed. Partners in no cohort of the wave receive it at the wave's time."""
+
+    wave = models.ForeignKey(ReleaseWave, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=100)
+    scheduled_at = models.DateTimeField(help_text="UTC. After the wave's time, no later than the public release.")
+    partners = models.ManyToManyField("partners.Partner", related_name="release_cohorts")
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["scheduled_at", "pk"]
+        indexes = [models.Index(fields=["released_at", "scheduled_at"])]
+
+    def __str__(self):
+        return f"{self.wave}, cohort {self.name} at {self.scheduled_at:%Y-%m-%d %H:%M} UTC"
+
+
 class Delivery(models.Model):
     """One organisation's receipt of one wave, with the secret token its served copies are fingerprinted with."""
 
@@ -234,6 +253,9 @@ class Delivery(models.Model):
     level = models.PositiveSmallIntegerField(choices=WAVE_LEVELS)
     # Unique through a constraint, not `unique=True`, which on PostgreSQL adds a second (LIKE) index of every token.
     fingerprint_token = models.CharField(max_length=64, editable=False)
+    cohort = models.ForeignKey(
+        ReleaseCohort, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries", editable=False
+    )
     delivered_at = models.DateTimeField()
     notified_at = models.DateTimeField(null=True, blank=True)
 
@@ -385,6 +407,41 @@ class HandlingAcknowledgement(models.Model):
 
     def __str__(self):
         return f"{self.user} acknowledged {self.get_tlp_display()} for {self.advisory.identifier}"
+
+
+class LeakIncident(models.Model):
+    """A leak investigation: an advisory's content (or its exploitation) was observed outside the program at
+    `observed_at`. Its exposure report and the traces of its samples name the suspects."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.PROTECT, related_name="leak_incidents")
+    observed_at = models.DateTimeField(help_text="UTC. When exploitation or the leak was first observed.")
+    description = models.TextField()
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(auto_now_add=True)
+    violations = models.ManyToManyField("compliance.Violation", blank=True, related_name="leak_incidents")
+
+    class Meta:
+        ordering = ["-observed_at", "-id"]
+
+    def __str__(self):
+        return f"Leak of {self.advisory.identifier} observed {self.observed_at:%Y-%m-%d %H:%M} UTC"
+
+
+class LeakSample(models.Model):
+    """A leaked text (pasted or uploaded) and the result of tracing it against the advisory's served copies."""
+
+    incident = models.ForeignKey(LeakIncident, on_delete=models.CASCADE, related_name="samples")
+    text = models.TextField()
+    source = models.CharField(max_length=300, blank=True, help_text="Where it was found, or the uploaded file name.")
+    trace_result = models.JSONField(default=dict, editable=False)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["submitted_at", "id"]
+
+    def __str__(self):
+        return f"Sample {self.pk} of {self.incident}"
 
 
 # Direct foreign-key object permission tables (django-guardian): fast joins and no orphans on pk reuse.

@@ -13,6 +13,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 from guardian.utils import get_group_obj_perms_model
 
+from advisories import selectors
 from advisories.models import (
     Advisory,
     AdvisoryCVE,
@@ -23,16 +24,21 @@ from advisories.models import (
     DownloadEvent,
     EmailMode,
     HandlingAcknowledgement,
+    LeakIncident,
+    LeakSample,
     Notice,
     NoticeKind,
     NoticePreference,
+    ReleaseCohort,
     ReleaseWave,
     WaveStatus,
 )
 from advisories.validators import SNIFF_BYTES, normalise_cve_ids, score_cvss_vector, sniff_artifact_content_type
 from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
+from compliance.models import Violation, ViolationKind, ViolationSeverity
+from compliance.services import report_violation
 from core.levels import AccessLevel
-from core.roles import is_program_manager, require_program_manager
+from core.roles import is_program_manager, require_compliance_officer, require_program_manager
 from core.services import record_audit_event
 from partners.models import Partner, PartnerMembership, PartnerStatus
 
@@ -199,7 +205,7 @@ def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[i
         )
 
 
-def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
+def deliver_wave(*, wave: ReleaseWave, partners, at: datetime, cohort: ReleaseCohort | None = None) -> list[int]:
     """Deliver a released (or releasing) wave to those of `partners` entitled to its level at `at` that hold no
     delivery of this advisory at this level or above yet. The same path serves a wave's release and a partner who
     becomes entitled later. Returns the new delivery ids. Runs in the caller's transaction."""
@@ -223,6 +229,7 @@ def deliver_wave(*, wave: ReleaseWave, partners, at: datetime) -> list[int]:
                 partner_id=partner_id,
                 level=wave.level,
                 fingerprint_token=secrets.token_hex(32),
+                cohort=cohort,
                 delivered_at=at,
             )
             for partner_id in recipients
@@ -242,7 +249,12 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
     """Release one locked, due wave: deliveries and grants for every entitled partner, the wave marked released,
     the advisory's status advanced, an audit event. Returns the new delivery ids."""
     advisory = wave.advisory
-    delivery_ids = deliver_wave(wave=wave, partners=Partner.objects.filter(status=PartnerStatus.ACTIVE), at=at)
+    # Partners of a cohort still to come receive the wave at their cohort's time (release_due_cohorts).
+    later = ReleaseCohort.partners.through.objects.filter(
+        releasecohort__wave=wave, releasecohort__released_at__isnull=True
+    ).values("partner_id")
+    partners = Partner.objects.filter(status=PartnerStatus.ACTIVE).exclude(pk__in=later)
+    delivery_ids = deliver_wave(wave=wave, partners=partners, at=at)
     wave.mark_released()
     wave.released_at = at
     wave.save(update_fields=["status", "released_at"])
@@ -294,12 +306,88 @@ def release_due_waves(*, now: datetime | None = None) -> list[int]:
                 .first()
             )
             if wave is None:
-                return released
+                break
             # The advisory row is locked too, so that concurrent waves of one advisory advance its status in turn.
             wave.advisory = Advisory.objects.select_for_update().get(pk=wave.advisory_id)
             delivery_ids = release_wave(wave=wave, at=at)
             transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
         released.append(wave.pk)
+    release_due_cohorts(now=now)
+    return released
+
+
+def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
+    """Deliver every cohort whose time has come, of a wave already released, each in its own transaction (locked
+    with skip_locked like waves, so concurrent runs never deliver a cohort twice). Returns the cohort ids."""
+    released = []
+    while True:
+        at = now or timezone.now()
+        with transaction.atomic():
+            cohort = (
+                ReleaseCohort.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("wave__advisory")
+                .filter(released_at__isnull=True, scheduled_at__lte=at, wave__status=WaveStatus.RELEASED)
+                .order_by("scheduled_at", "pk")
+                .first()
+            )
+            if cohort is None:
+                return released
+            partners = Partner.objects.filter(status=PartnerStatus.ACTIVE, pk__in=cohort.partners.values("pk"))
+            delivery_ids = deliver_wave(wave=cohort.wave, partners=partners, at=at, cohort=cohort)
+            cohort.released_at = at
+            cohort.save(update_fields=["released_at"])
+            record_audit_event(
+                actor=None,
+                action="cohort.released",
+                target=cohort,
+                details={
+                    "advisory": cohort.wave.advisory.identifier,
+                    "level": AccessLevel(cohort.wave.level).label,
+                    "scheduled_at": cohort.scheduled_at.isoformat(),
+                    "released_at": at.isoformat(),
+                    "deliveries": len(delivery_ids),
+                },
+            )
+            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
+        released.append(cohort.pk)
+
+
+def validate_release_cohort(*, wave: ReleaseWave, scheduled_at: datetime, partners) -> None:
+    """A cohort splits a scheduled early or standard wave, releases after it and no later than the public release,
+    and takes partners that are in no other cohort of the wave."""
+    if wave.status != WaveStatus.SCHEDULED:
+        raise ValidationError("Only a scheduled wave can be split into cohorts.")
+    if wave.level == AccessLevel.GENERIC:
+        raise ValidationError("The generic wave is the public release; it has no cohorts.")
+    if not wave.scheduled_at < scheduled_at <= wave.advisory.public_release_at:
+        raise ValidationError(
+            {"scheduled_at": "A cohort releases after its wave and no later than the public release."}
+        )
+    taken = ReleaseCohort.partners.through.objects.filter(
+        releasecohort__wave=wave, partner_id__in=[p.pk for p in partners]
+    )
+    if taken.exists():
+        raise ValidationError({"partners": "A partner can be in only one cohort of a wave."})
+
+
+def plan_release_cohort(*, actor, wave: ReleaseWave, name: str, scheduled_at: datetime, partners) -> ReleaseCohort:
+    """Split a scheduled early or standard wave: these partners receive it at `scheduled_at` instead of the wave's
+    time. Refuses a released or cancelled wave, a time not after the wave or after the public release, and a partner
+    already in another cohort of the wave."""
+    require_program_manager(actor)
+    with transaction.atomic():
+        wave = ReleaseWave.objects.select_for_update().select_related("advisory").get(pk=wave.pk)
+        partners = list(partners)
+        validate_release_cohort(wave=wave, scheduled_at=scheduled_at, partners=partners)
+        cohort = ReleaseCohort.objects.create(wave=wave, name=name, scheduled_at=scheduled_at)
+        cohort.partners.set(partners)
+        record_audit_event(
+            actor=actor,
+            action="cohort.planned",
+            target=cohort,
+            details={"scheduled_at": scheduled_at.isoformat(), "partners": sorted(p.pk for p in partners)},
+        )
+    return cohort
 
 
 def send_release_notices(*, delivery_ids: list[int]) -> int:
@@ -829,3 +917,121 @@ def deliver_missed_waves(*, partner_id: int, now: datetime | None = None) -> lis
             )
             transaction.on_commit(lambda: _queue_release_notices(delivery_ids))
     return delivery_ids
+
+
+# Leak investigations ---------------------------------------------------------------------------------------------
+
+MAX_SAMPLE_CHARS = 200_000
+
+
+def open_leak_incident(
+    *,
+    actor,
+    advisory: Advisory,
+    observed_at: datetime,
+    description: str,
+    sample_text: str = "",
+    sample_source: str = "",
+) -> LeakIncident:
+    """Open a leak investigation for an advisory, with the time the leak or exploitation was first observed and,
+    optionally, a leaked sample (traced at once). Compliance officers only; refuses an observation in the future."""
+    require_compliance_officer(actor)
+    if observed_at > timezone.now():
+        raise ValidationError({"observed_at": "The observation time cannot be in the future."})
+    with transaction.atomic():
+        incident = LeakIncident(advisory=advisory, observed_at=observed_at, description=description, opened_by=actor)
+        incident.full_clean()
+        incident.save()
+        record_audit_event(
+            actor=actor,
+            action="leak.incident_opened",
+            target=incident,
+            details={"advisory": advisory.identifier, "observed_at": observed_at.isoformat()},
+        )
+        if sample_text.strip():
+            add_leak_sample(actor=actor, incident=incident, text=sample_text, source=sample_source)
+    return incident
+
+
+def add_leak_sample(*, actor, incident: LeakIncident, text: str, source: str = "") -> LeakSample:
+    """Attach a leaked text to an investigation and trace it against every served copy of the advisory; the
+    result (ranked copies, or "no match") is kept with the sample as evidence. Compliance officers only."""
+    require_compliance_officer(actor)
+    if not text.strip():
+        raise ValidationError({"text": "The sample is empty."})
+    if len(text) > MAX_SAMPLE_CHARS:
+        raise ValidationError({"text": f"Samples may be at most {MAX_SAMPLE_CHARS} characters."})
+    result = selectors.trace_sample(advisory=incident.advisory, text=text)
+    with transaction.atomic():
+        sample = LeakSample.objects.create(
+            incident=incident, text=text, source=source[:300], trace_result=result.as_json(), submitted_by=actor
+        )
+        match = result.match
+        record_audit_event(
+            actor=actor,
+            action="leak.sample_traced",
+            target=incident,
+            details={
+                "sample": sample.pk,
+                "slots": result.slots,
+                "candidates": result.candidates,
+                "match_delivery": match.delivery.pk if match else None,
+                "match_user": match.user.pk if match else None,
+                "adjusted_p_value": match.adjusted_p_value if match else None,
+            },
+        )
+    return sample
+
+
+def open_violation_for_suspect(
+    *, actor, incident: LeakIncident, partner: Partner, severity: str = ViolationSeverity.HIGH
+) -> Violation:
+    """Open a leak violation against an organisation that held the advisory before the observation, with the
+    evidence attached: the incident, the organisation's exposure (deliveries, accesses, risk factors) and every
+    sample trace that names it. Refuses an organisation that was not exposed."""
+    require_compliance_officer(actor)
+    exposure = next((e for e in selectors.exposure_report(incident=incident) if e.partner.pk == partner.pk), None)
+    if exposure is None:
+        raise ValidationError("This organisation did not hold the advisory before the leak was observed.")
+    traces = [
+        {"sample": sample.pk, "source": sample.source, "match": sample.trace_result["match"]}
+        for sample in incident.samples.all()
+        if (sample.trace_result or {}).get("match") and sample.trace_result["match"]["partner"] == partner.pk
+    ]
+    evidence = {
+        "leak_incident": incident.pk,
+        "advisory": incident.advisory.identifier,
+        "observed_at": incident.observed_at.isoformat(),
+        "description": incident.description,
+        "exposure": {
+            "level": exposure.level_label,
+            "deliveries": [
+                {"id": d.pk, "level": d.get_level_display(), "at": d.delivered_at.isoformat()}
+                for d in exposure.deliveries
+            ],
+            "first_access_at": exposure.first_access.created_at.isoformat() if exposure.first_access else None,
+            "people": exposure.people,
+            "ip_addresses": exposure.ip_addresses,
+            "risk_factors": exposure.risk_factors,
+        },
+        "fingerprint_traces": traces,
+    }
+    with transaction.atomic():
+        violation = report_violation(
+            actor=actor,
+            partner=partner,
+            kind=ViolationKind.LEAK,
+            severity=severity,
+            summary=f"Suspected leak of {incident.advisory.identifier} "
+            f"(observed {incident.observed_at:%Y-%m-%d %H:%M} UTC)",
+            evidence=evidence,
+            related_advisories=[incident.advisory.identifier],
+        )
+        incident.violations.add(violation)
+        record_audit_event(
+            actor=actor,
+            action="leak.violation_opened",
+            target=incident,
+            details={"violation": violation.pk, "partner": partner.pk},
+        )
+    return violation

@@ -1,6 +1,7 @@
 """Serving released content to a partner: one code path for the portal and the API, so that every copy carries
 the same personalisation and leaves the same DownloadEvent whichever door it left by."""
 
+import copy
 import json
 from dataclasses import dataclass
 
@@ -9,8 +10,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
 from advisories import csaf, selectors, services
-from advisories.models import AccessKind, Advisory, DownloadEvent
-from advisories.personalisation import issued_to_banner, personalised_chunks
+from advisories.models import AccessKind, Advisory, AdvisoryDocument, DownloadEvent
+from advisories.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
 from compliance.entitlements import PartnerAccess
 from core.http import client_ip, user_agent
 
@@ -20,6 +21,7 @@ class ServedAdvisory:
     advisory: Advisory
     event: DownloadEvent
     banner: str
+    documents: list[AdvisoryDocument]  # the reader's copies: Markdown fingerprinted for this delivery and reader
 
 
 def _record(request, access: PartnerAccess, advisory: Advisory, kind: str, artifact=None) -> DownloadEvent:
@@ -40,11 +42,25 @@ def _banner(access: PartnerAccess, event: DownloadEvent, advisory: Advisory) -> 
     )
 
 
+def _personal_copies(advisory: Advisory, event: DownloadEvent, access: PartnerAccess) -> list[AdvisoryDocument]:
+    """Unsaved copies of the documents the organisation may see, each body fingerprinted for this delivery and
+    reader (see docs/fingerprinting.md), so that any excerpt of what leaves here names its reader."""
+    copies = []
+    for document in advisory.documents.all():
+        personal = copy.copy(document)
+        personal.body_markdown = fingerprinted_markdown(
+            document.body_markdown, delivery=event.delivery, user=access.user
+        )
+        copies.append(personal)
+    return copies
+
+
 def serve_advisory(*, request, access: PartnerAccess, identifier: str) -> ServedAdvisory:
     """The advisory with what the organisation may see of it (404 otherwise), its view recorded."""
     advisory = selectors.advisory_for_partner(access=access, identifier=identifier)
     event = _record(request, access, advisory, AccessKind.VIEW)
-    return ServedAdvisory(advisory=advisory, event=event, banner=_banner(access, event, advisory))
+    documents = _personal_copies(advisory, event, access)
+    return ServedAdvisory(advisory=advisory, event=event, banner=_banner(access, event, advisory), documents=documents)
 
 
 def serve_artifact(*, request, access: PartnerAccess, identifier: str, artifact_id: int) -> StreamingHttpResponse:
@@ -52,7 +68,10 @@ def serve_artifact(*, request, access: PartnerAccess, identifier: str, artifact_
     artifact = selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)
     event = _record(request, access, artifact.advisory, AccessKind.DOWNLOAD, artifact=artifact)
     banner = _banner(access, event, artifact.advisory)
-    response = StreamingHttpResponse(personalised_chunks(artifact, banner), content_type=artifact.content_type)
+    response = StreamingHttpResponse(
+        personalised_chunks(artifact, banner, delivery=event.delivery, user=access.user),
+        content_type=artifact.content_type,
+    )
     filename = artifact.file.name.rsplit("/", 1)[-1]
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -68,7 +87,7 @@ def csaf_document(*, request, access: PartnerAccess, identifier: str) -> dict:
     portal = settings.FOREWARN_PORTAL_URL.rstrip("/")
     return csaf.build_csaf_document(
         advisory=advisory,
-        documents=advisory.documents.all(),
+        documents=_personal_copies(advisory, event, access),
         artifacts=advisory.artifacts.all(),
         partner_name=str(access.partner),
         level=access.level,

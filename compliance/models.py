@@ -3,9 +3,12 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.utils import timezone
 from django_countries.fields import CountryField
+from django_fsm import FSMField, transition
 
 from core.levels import AccessLevel
+from core.models import ProtectedStateMixin
 
 
 def text_sha256(text: str) -> str:
@@ -172,3 +175,67 @@ class EnforcementAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} for {self.partner} from {self.starts_at:%Y-%m-%d}"
+
+
+class ViolationKind(models.TextChoices):
+    LEAK = "leak", "Leak"
+    ATTACKING_BEHAVIOUR = "attacking_behaviour", "Attacking behaviour"
+    CONTRACT_BREACH = "contract_breach", "Contract breach"
+    MISUSE = "misuse", "Misuse"
+    OTHER = "other", "Other"
+
+
+class ViolationSeverity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class ViolationStatus(models.TextChoices):
+    REPORTED = "reported", "Reported"
+    INVESTIGATING = "investigating", "Investigating"
+    SUBSTANTIATED = "substantiated", "Substantiated"
+    DISMISSED = "dismissed", "Dismissed"
+    CLOSED = "closed", "Closed"
+
+
+class Violation(ProtectedStateMixin, models.Model):
+    """A suspected breach of the program's rules by a partner, with its evidence.
+    reported -> investigating -> substantiated | dismissed -> closed."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="violations")
+    kind = models.CharField(max_length=30, choices=ViolationKind.choices)
+    severity = models.CharField(max_length=20, choices=ViolationSeverity.choices)
+    status = FSMField(choices=ViolationStatus.choices, default=ViolationStatus.REPORTED, protected=True)
+    summary = models.CharField(max_length=300)
+    evidence = models.JSONField(default=dict, blank=True)
+    # Advisory identifiers (FWN-...): compliance sits below advisories and does not reference its models.
+    related_advisories = models.JSONField(default=list, blank=True)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-reported_at"]
+        indexes = [models.Index(fields=["partner", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.partner} ({self.get_status_display()})"
+
+    @transition(field=status, source=ViolationStatus.REPORTED, target=ViolationStatus.INVESTIGATING)
+    def start_investigation(self):
+        pass
+
+    @transition(field=status, source=ViolationStatus.INVESTIGATING, target=ViolationStatus.SUBSTANTIATED)
+    def substantiate(self):
+        pass
+
+    @transition(field=status, source=ViolationStatus.INVESTIGATING, target=ViolationStatus.DISMISSED)
+    def dismiss(self):
+        pass
+
+    @transition(
+        field=status, source=[ViolationStatus.SUBSTANTIATED, ViolationStatus.DISMISSED], target=ViolationStatus.CLOSED
+    )
+    def close(self):
+        pass

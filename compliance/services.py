@@ -14,10 +14,11 @@ from compliance.models import (
     ContractVersion,
     JurisdictionPolicy,
     ReminderKind,
+    Violation,
     text_sha256,
 )
 from core.levels import AccessLevel
-from core.roles import require_program_manager
+from core.roles import require_compliance_officer, require_program_manager
 from core.services import record_audit_event
 from partners.models import MemberRole, Partner, PartnerMembership, PartnerStatus
 from partners.signals import standing_changed
@@ -328,3 +329,35 @@ def set_jurisdiction_policy(
             details={"country": str(country), "cap": AccessLevel(cap_level).label, "effective_at": effective_at},
         )
     return policy
+
+
+def report_violation(
+    *, actor, partner, kind: str, severity: str, summary: str, evidence: dict | None = None,
+    related_advisories: list[str] | None = None,
+) -> Violation:  # fmt: skip
+    """Record a suspected violation by a partner (status `reported`) with its evidence. Compliance officers only."""
+    require_compliance_officer(actor)
+    with transaction.atomic():
+        violation = Violation(
+            partner=partner,
+            kind=kind,
+            severity=severity,
+            summary=summary,
+            evidence=evidence or {},
+            related_advisories=related_advisories or [],
+            reported_by=actor,
+        )
+        violation.full_clean(exclude=["status"])
+        violation.save()
+        record_audit_event(
+            actor=actor,
+            action="violation.reported",
+            target=violation,
+            details={
+                "partner": partner.pk,
+                "kind": kind,
+                "severity": severity,
+                "advisories": violation.related_advisories,
+            },
+        )
+    return violation

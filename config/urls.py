@@ -32,5 +32,6 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("program/", include("program.urls")),
     path("api/v1/", include("advisories.api.urls")),
+    path("program/leaks/", include("advisories.leak_urls")),
     path("manage/", admin.site.urls),
 ]

@@ -29,7 +29,17 @@ def require_staff_role(actor, *roles: str) -> None:
 
 def require_program_manager(actor) -> None:
     """Refuse the action unless the actor is a program manager (services call this first)."""
+    require_role(actor, PROGRAM_MANAGERS)
+
+
+def require_compliance_officer(actor) -> None:
+    """Refuse the action unless the actor is a compliance officer (services call this first)."""
+    require_role(actor, COMPLIANCE_OFFICERS)
+
+
+def require_role(actor, role: str) -> None:
     from django.core.exceptions import PermissionDenied
 
-    if not is_program_manager(actor):
-        raise PermissionDenied("Only program managers may do this.")
+    if not has_staff_role(actor, role):
+        labels = {PROGRAM_MANAGERS: "program managers", COMPLIANCE_OFFICERS: "compliance officers"}
+        raise PermissionDenied(f"Only {labels.get(role, role)} may do this.")

@@ -213,3 +213,16 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     nonce = factory.Sequence(lambda n: f"nonce-{n}")
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda i: i.created_at + timedelta(days=7))
+
+
+class ComplianceOfficerFactory(UserFactory):
+    class Meta:
+        skip_postgeneration_save = True
+
+    is_staff = True
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        from core.roles import COMPLIANCE_OFFICERS
+
+        self.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])

@@ -135,7 +135,7 @@ class ArtifactSerializer(serializers.ModelSerializer):
 
 
 class AdvisoryDetailSerializer(AdvisorySummarySerializer):
-    documents = DocumentSerializer(many=True, read_only=True)
+    documents = serializers.SerializerMethodField(help_text="Your copies of the descriptions up to your level.")
     artifacts = ArtifactSerializer(many=True, read_only=True)
     issued_to = serializers.SerializerMethodField(help_text="Personalisation: this copy is issued to you; recorded.")
 
@@ -145,6 +145,11 @@ class AdvisoryDetailSerializer(AdvisorySummarySerializer):
 
     def get_issued_to(self, advisory) -> str:
         return self.context["banner"]
+
+    @extend_schema_field(DocumentSerializer(many=True))
+    def get_documents(self, advisory):
+        # The personalised (fingerprinted) copies served for this request, not the stored texts.
+        return DocumentSerializer(self.context["documents"], many=True, context=self.context).data
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -86,7 +86,9 @@ class AdvisoryDetailView(PartnerApiView):
     )
     def get(self, request, identifier):
         served = serving.serve_advisory(request=request, access=request.auth, identifier=identifier)
-        serializer = AdvisoryDetailSerializer(served.advisory, context={"request": request, "banner": served.banner})
+        serializer = AdvisoryDetailSerializer(
+            served.advisory, context={"request": request, "banner": served.banner, "documents": served.documents}
+        )
         return Response(serializer.data)
 
 

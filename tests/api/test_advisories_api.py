@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from advisories.api.throttling import ApiTokenRateThrottle
+from advisories.fingerprinting import without_homoglyphs
 from advisories.models import AccessKind, DownloadEvent
 from core.levels import AccessLevel
 from core.models import AuditEvent
@@ -219,7 +220,11 @@ def test_detail_carries_documents_up_to_the_level_rendered_safely_and_is_recorde
     body = early_api.get(reverse("api:advisory", args=[advisory.identifier]), HTTP_USER_AGENT="Sync/2.0").json()
 
     assert [d["level"] for d in body["documents"]] == ["generic", "standard"]
-    assert body["documents"][1]["body_html"] == "<p>Standard <strong>technical</strong> details.</p>"
+    # The API serves the same fingerprinted copy as the portal: the reader sees the text once look-alikes are folded.
+    assert (
+        without_homoglyphs(body["documents"][1]["body_html"]) == "<p>Standard <strong>technical</strong> details.</p>"
+    )
+    assert body["documents"][1]["body_markdown"] != advisory.documents.get(level=AccessLevel.STANDARD).body_markdown
     assert {a["name"] for a in body["artifacts"]} == {"Detection rule", "Proof of concept"}
     event = DownloadEvent.objects.get()
     assert (event.kind, event.partner, event.api_token, event.user) == (

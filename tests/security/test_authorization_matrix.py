@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from advisories import services
+from advisories.models import LeakIncident
 from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS
 from partners import services as partner_services
@@ -50,6 +51,8 @@ PARTNER_PAGE = row(LOGIN, 200, 200, 200, 403, 200, 404, 404)
 PARTNER_MEMBER_PAGE = row(LOGIN, 200, 200, 200, 200, 200, 404, 404)
 # Staff pages for program managers: partners are told nothing exists, other staff are refused.
 PROGRAM_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 403)
+# Leak investigations: compliance officers only; to everyone else they do not exist.
+COMPLIANCE_OFFICER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 404, 200)
 API_ENDPOINT = row(401, 401, 401, 401, 401, 401, 401, 401)
 # Staff pages for both staff roles.
 STAFF_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 200)
@@ -114,6 +117,10 @@ MATRIX = {
     "api:csaf": API_ENDPOINT,
     "api:artifact": API_ENDPOINT,
     "api/v1/^": API_ENDPOINT,
+    "leaks:list": COMPLIANCE_OFFICER_PAGE,
+    "leaks:detail": COMPLIANCE_OFFICER_PAGE,
+    "leaks:add_sample": POST_ONLY,
+    "leaks:open_violation": POST_ONLY,
     "partners:apply": PUBLIC_PAGE,
     "partners:application_sent": PUBLIC_PAGE,
     "partners:verify_application": PUBLIC_PAGE,
@@ -206,6 +213,12 @@ def world(make_partner, member_of, advisory, manager):
         "object_id": "1",
         "pk": organisation_a.agreements.order_by("pk").first().pk,
         "application_id": PartnerApplicationFactory().pk,
+        "incident_id": LeakIncident.objects.create(
+            advisory=advisory,
+            observed_at=timezone.now(),
+            description="PoC seen on a forum",
+            opened_by=compliance_officer,
+        ).pk,
         "partner_id": organisation_a.pk,
         "membership_id": analyst_a.membership.pk,
         "invitation_id": InvitationFactory(partner=organisation_a).pk,

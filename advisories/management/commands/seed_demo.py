@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisories import services as advisory_services
 from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave, WaveStatus
+from advisories.sample_texts import DOCUMENT_VIEWER, HYPERVISOR, MAIL_SERVER, VPN_GATEWAY
 from compliance import services as compliance_services
 from compliance.models import Agreement, ContractVersion, JurisdictionPolicy
 from core.levels import AccessLevel
@@ -88,6 +89,14 @@ DEMO_ADVISORIES = [
 LIVE_ADVISORY = ("Memory corruption in Litware Document Viewer", "Litware Document Viewer 12", "font-parser",
                  "run code when a document is opened", "CVE-2026-31100",
                  "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", "7.8")  # fmt: skip
+
+
+REALISTIC_STANDARD_BODIES = {
+    "smtp-transport": MAIL_SERVER,
+    "vswitch": HYPERVISOR,
+    "session-broker": VPN_GATEWAY,
+    "font-parser": DOCUMENT_VIEWER,
+}
 
 
 def _slug(legal_name: str) -> str:
@@ -195,7 +204,9 @@ class Command(BaseCommand):
             advisory=advisory,
             level=AccessLevel.STANDARD,
             title="Technical description and detection guidance",
-            body_markdown=STANDARD_BODY.format(
+            # Full-length technical texts: long enough that any excerpt carries the reader's fingerprint.
+            body_markdown=REALISTIC_STANDARD_BODIES.get(component)
+            or STANDARD_BODY.format(
                 product=product, component=component, impact=impact, identifier=advisory.identifier
             ),
         )

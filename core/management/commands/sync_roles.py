@@ -19,6 +19,7 @@ ROLE_PERMISSIONS = {
         "advisories.add_artifact", "advisories.change_artifact", "advisories.view_artifact",
         "advisories.add_releasewave", "advisories.change_releasewave", "advisories.view_releasewave",
         "advisories.view_delivery", "advisories.view_downloadevent",
+        "advisories.add_releasecohort", "advisories.change_releasecohort", "advisories.view_releasecohort",
         "core.view_auditevent",
     ],
     COMPLIANCE_OFFICERS: [
@@ -27,6 +28,7 @@ ROLE_PERMISSIONS = {
         "compliance.add_jurisdictionpolicy", "compliance.view_jurisdictionpolicy",
         "compliance.view_enforcementaction",
         "advisories.view_advisory", "advisories.view_delivery", "advisories.view_downloadevent",
+        "advisories.view_releasecohort",
         "core.view_auditevent",
     ],
 }  # fmt: skip

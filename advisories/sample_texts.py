@@ -1,0 +1,191 @@
+"""Realistic advisory descriptions (Markdown) for the demo data and bench/leak_trace.py: written the way partner
+advisories are written, with code blocks, commands, identifiers, CVE ids, numbers and URLs that must stay exact."""
+
+MAIL_SERVER = """## Technical details
+
+The flaw lies in the `smtp-transport` component of Contoso Mail Server, which parses the `BDAT` chunking extension
+(RFC 3030) before the sender is authenticated. When a client announces a chunk, the server reads the declared chunk
+size from the command line and allocates a buffer for it, but it does not check that the size stays below the
+message size limit configured for the connector. A second code path, used when the chunk is split across several
+TCP segments, trusts a length field that the client controls and copies the remaining bytes into the buffer without
+checking the bounds again. A remote, unauthenticated attacker can therefore trigger a heap-based buffer overflow by
+sending a specially crafted sequence of `BDAT` commands, for example a first chunk of 16 bytes followed by a chunk
+whose declared size wraps around when it is added to the bytes already received.
+
+Successful exploitation allows the attacker to execute arbitrary code in the context of the transport service,
+which runs as `NT AUTHORITY\\SYSTEM` by default. The overflow is reachable on every receive connector that accepts
+anonymous mail from the internet, which is the default configuration of an edge server. We have confirmed that
+the issue is exploitable on Contoso Mail Server 2019 CU14 and 2022 CU3 with all of the default mitigations enabled;
+the heap layout is deterministic enough that a proof-of-concept reaches code execution in approximately 80 percent
+of attempts, and a failed attempt only crashes the worker process, which the service restarts within seconds.
+Because the worker is restarted automatically, an attacker can simply try again until the exploit succeeds.
+
+Servers that only accept authenticated submission on port 587 are not exposed to the pre-authentication vector,
+although an authenticated user can still reach the vulnerable code path. Contoso has not released an out-of-band
+update; the fix ships with the cumulative update planned for the public release date.
+
+## Detection guidance
+
+- Look for `BDAT` commands whose declared size exceeds the connector's `MaxMessageSize`, or whose sum with the bytes
+  already received is smaller than either operand (an integer wrap-around).
+- The transport service writes event 4999 with the faulting module `smtptransport.dll` when an attempt fails; a
+  burst of these events from the same worker is a strong indicator of exploitation attempts.
+- Network sensors should normalise the SMTP dialogue before matching, since the chunk boundaries can be split across
+  several TCP segments to evade a naive signature.
+
+```
+alert tcp any any -> $HOME_NET 25 (msg:"FWN BDAT chunk size wrap"; flow:to_server,established;
+  content:"BDAT "; nocase; pcre:"/^BDAT\\s+\\d{10,}/Ri"; sid:9100101; rev:2;)
+```
+
+## Mitigation
+
+Until the update is available, administrators can disable the chunking extension on internet-facing connectors
+with the following command, which does not affect mail flow between servers that do not use it:
+
+```powershell
+Set-ReceiveConnector -Identity "EDGE01\\Default internet" -ChunkingEnabled $false
+```
+
+Disabling chunking is a workaround, not a fix: the vulnerable parser is still present, and an attacker who can
+reach an internal connector can still trigger the flaw. We recommend that partners do not publish detection logic
+that names the `BDAT` size check before the public release date, since doing so would reveal the root cause.
+"""
+
+HYPERVISOR = """## Technical details
+
+Fabrikam Hypervisor implements its virtual switch in the host kernel module `fvswitch.ko`. Guests communicate with
+it through a shared ring of descriptors, and each descriptor carries an offset and a length that point into a
+guest-owned buffer. The host validates the offset and the length when it first reads a descriptor, but it reads
+them again from shared memory when it later copies the packet into a host buffer. A malicious guest can change the
+length between the two reads, a classic time-of-check to time-of-use race, and cause an out-of-bounds write in the
+host kernel. Because the copy uses the second length while the destination buffer was sized with the first one, the
+guest controls both the size of the overflow and the bytes written past the end of the buffer.
+
+An attacker who controls a guest, for example a tenant of a hosting provider with administrative rights inside
+their own virtual machine, can use this flaw to escape the guest and run code on the host with kernel privileges.
+The exploit does not require any special configuration: the vulnerable path is used by every guest whose network
+adapter is attached to a virtual switch, which is the case in almost all deployments. We have been able to win the
+race reliably within a few thousand attempts on hosts with more than four physical cores, and an unsuccessful
+attempt does not crash the host in most cases, which makes the attack hard to notice.
+
+The issue affects Fabrikam Hypervisor 8.0 to 8.4 on all supported host operating systems. Version 7 is not affected,
+since it copies each descriptor into host memory before validating it. The vendor has prepared a fix that reads
+each descriptor once into a local structure; the fix is included in version 8.4.2, which will be released on the
+public release date together with this advisory.
+
+## Detection guidance
+
+Host-based sensors cannot see the guest's memory writes, but the race leaves a characteristic pattern: the guest
+posts thousands of descriptors for the same buffer within a short time, and many of them are rejected by the
+validation step. On hosts with debug logging enabled, the module logs `fvswitch: descriptor length changed` at the
+warning level when a later consistency check notices the change, although this check runs too late to prevent the
+overflow.
+
+```yaml
+title: Fabrikam vSwitch descriptor race
+logsource: {product: fabrikam, service: fvswitch}
+detection:
+  selection: {message|contains: "descriptor length changed"}
+  condition: selection | count() by guest_id > 50
+level: high
+```
+
+## Mitigation
+
+Administrators who cannot install the update before the public release date should isolate untrusted guests on
+hosts that do not run sensitive workloads. Attaching untrusted guests to an emulated network adapter instead of
+the paravirtual one removes the vulnerable path, at the cost of approximately 40 percent of the network throughput.
+There is no configuration option that disables the second read, and a host that is already compromised cannot be
+trusted again until it has been reinstalled from known-good media.
+"""
+
+VPN_GATEWAY = """## Technical details
+
+The `session-broker` service of Northgate VPN handles the single sign-on callback at `/remote/saml/acs`. After the
+identity provider redirects the user back to the gateway, the broker verifies the signature of the SAML assertion
+and then looks up the user named in the assertion. The verification routine, however, only checks the signature of
+the first assertion element in the response, while the lookup uses the last one. An attacker can therefore take any
+validly signed assertion, for example one obtained from a free trial account at the same identity provider, and
+append a second, unsigned assertion that names an administrator of the gateway. The broker accepts the response and
+issues a session cookie for the administrator, which allows the attacker to gain access to the management interface
+without knowing any password and without a second factor, even when multi-factor authentication is enforced.
+
+Once logged in as an administrator, the attacker can change the gateway's configuration, add local accounts, read
+the stored credentials of the LDAP bind account and, through the diagnostic page, execute commands on the underlying
+operating system as root. The management interface is often reachable from the internet, since many organisations
+expose it on the same address as the VPN portal. Our scans of a sample of gateways showed that approximately one in
+three of them expose the SAML endpoint, which is enabled as soon as single sign-on is configured.
+
+The issue affects Northgate VPN 5.0 to 5.4. Gateways that do not use SAML single sign-on are not affected, because
+the callback handler is not registered when the feature is disabled. Northgate will publish version 5.4.1 on the
+public release date; the fixed broker rejects any response that contains more than one assertion and always uses
+the assertion whose signature it has verified.
+
+## Detection guidance
+
+- Inspect POST requests to `/remote/saml/acs` and decode the `SAMLResponse` parameter: a response with two or more
+  `Assertion` elements is never produced by a legitimate identity provider and should be treated as an attack.
+- Review the gateway's audit log for administrator sessions that were created through single sign-on from an
+  unusual source address, and for new local accounts created shortly afterwards.
+- Rotate the LDAP bind password and the gateway's local administrator passwords if you find any sign of compromise,
+  since the attacker can read both of them from the configuration.
+
+```python
+import base64, re
+
+def suspicious_saml(body: str) -> bool:
+    xml = base64.b64decode(body)
+    return len(re.findall(rb"<(?:\\w+:)?Assertion[\\s>]", xml)) > 1
+```
+
+## Mitigation
+
+Until the update is installed, customers should restrict access to the management interface to a dedicated network
+and, where single sign-on is not essential, disable it temporarily. Disabling single sign-on removes the vulnerable
+endpoint entirely; restricting the management interface does not, but it prevents the attacker from using the
+forged session for anything other than a normal VPN connection.
+"""
+
+DOCUMENT_VIEWER = """## Technical details
+
+Litware Document Viewer uses its own parser for embedded TrueType fonts, implemented in the `font-parser` library.
+When it processes the `glyf` table, the parser computes the number of points of a composite glyph by adding the
+point counts of its components. The sum is stored in a 16-bit integer, which wraps around when a document embeds a
+font whose composite glyphs reference components with many points. The parser then allocates an array sized with the
+wrapped value and fills it with the real number of points, which causes a heap-based buffer overflow whose length
+and content are controlled by the author of the document.
+
+An attacker who convinces a user to open a malicious document, for example by sending it as an attachment to an
+e-mail, can exploit this flaw to run code with the privileges of the user. Because the preview pane of the mail
+client uses the same library, it is enough in some configurations for the user to select the message; the user does
+not have to open the attachment. The exploit we developed works reliably on Litware Document Viewer 12 with the
+default settings, and it is not stopped by the sandbox of the preview pane, since the font is parsed before the
+sandbox is initialized. We have not found any evidence that the flaw is being exploited in the wild.
+
+The issue affects every version of Litware Document Viewer 12 up to and including 12.3. Earlier versions use a
+different font engine and are not affected. The vendor's fix checks the sum against the maximum number of points
+before it allocates the array, and rejects fonts whose composite glyphs nest more than 16 levels deep.
+
+## Detection guidance
+
+Documents that exploit this flaw must embed a font whose composite glyphs add up to more than 65535 points. The
+attached rule looks for embedded `glyf` tables with composite glyphs whose components declare large point counts.
+Security products that unpack documents should also normalise the embedded font before scanning it, since the font
+can be compressed or split across several streams to hide it from a naive signature.
+
+```
+rule FWN_Litware_glyf_overflow {
+  strings: $glyf = "glyf" $comp = { 00 20 ?? ?? FF FF }
+  condition: $glyf and #comp > 200
+}
+```
+
+## Mitigation
+
+Until the update is installed, administrators can turn off the preview pane and block documents with embedded fonts
+at the mail gateway. Neither measure removes the flaw, but together they ensure that a user has to open a document
+from an untrusted source deliberately before the vulnerable code runs.
+"""
+
+SAMPLE_DOCUMENTS = [MAIL_SERVER, HYPERVISOR, VPN_GATEWAY, DOCUMENT_VIEWER]
