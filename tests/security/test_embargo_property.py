@@ -1,6 +1,7 @@
-"""Property: at every instant, what the portal would show each partner user equals a small reference model written
-from DESIGN.md's rule, whatever the organisations, agreements, jurisdiction policy, suspensions, wave times and
-release-task timing. Above all, nothing is ever visible before its wave or above the organisation's level."""
+"""Property: at every instant, what the portal and the API would show each partner organisation equals a small
+reference model written from DESIGN.md's rule, whatever the organisations, agreements, jurisdiction policy,
+suspensions, wave times and release-task timing. Above all, nothing is ever visible before its wave or above the
+organisation's level."""
 
 import os
 from dataclasses import dataclass, field
@@ -13,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisories import selectors, services
-from compliance.entitlements import partner_access
+from compliance.entitlements import partner_access, token_access
 from core.levels import AccessLevel
-from partners.models import Partner, PartnerStatus
+from partners.models import ApiToken, Partner, PartnerStatus
 from tests.factories import (
     AdvisoryFactory,
     AgreementFactory,
@@ -121,7 +122,7 @@ def _build(world: World):
     poc = ContractVersionFactory(contract_key="poc", required_from_level=EARLY, effective_at=_minutes(-10_000))
     if world.policy is not None:
         JurisdictionPolicyFactory(country="CN", cap_level=world.policy[1], effective_at=_minutes(world.policy[0]))
-    partners, users = [], []
+    partners, users, tokens = [], [], []
     for spec in world.organisations:
         partner = PartnerFactory(assigned_level=spec.assigned, country=spec.country)
         for version, window in ((nda, spec.nda), (poc, spec.poc)):
@@ -133,7 +134,18 @@ def _build(world: World):
                     valid_until=_minutes(window[0] + window[1]),
                 )
         partners.append(partner)
-        users.append(MembershipFactory(partner=partner).user)
+        user = MembershipFactory(partner=partner).user
+        users.append(user)
+        tokens.append(
+            ApiToken.objects.create(
+                partner=partner,
+                name="sync",
+                prefix=f"p{partner.pk}",
+                secret_sha256=f"{partner.pk:064d}",
+                created_by=user,
+                expires_at=_minutes(10_000),
+            )
+        )
     advisory = AdvisoryFactory(public_release_at=_minutes(world.waves[GENERIC]))
     objects = {
         "advisory": (advisory, GENERIC),
@@ -144,15 +156,14 @@ def _build(world: World):
     }
     for level, minutes in world.waves.items():
         WaveFactory(advisory=advisory, level=level, scheduled_at=_minutes(minutes))
-    return partners, users, advisory, objects
+    return partners, users, tokens, advisory, objects
 
 
-def _portal_shows(user, advisory, name, obj) -> bool:
-    """What the portal's own selectors (the views' only source) answer for this user and object, now."""
-    access = partner_access(user)
+def _shows(access, advisory, name, obj, *, listing) -> bool:
+    """What the selectors behind the portal's and the API's views answer for this access and object, now."""
     try:
         if name == "advisory":
-            return selectors.advisories_for_partner(access=access).filter(pk=advisory.pk).exists() and bool(
+            return listing(access=access).filter(pk=advisory.pk).exists() and bool(
                 selectors.advisory_for_partner(access=access, identifier=advisory.identifier)
             )
         if name.endswith("document"):
@@ -165,7 +176,7 @@ def _portal_shows(user, advisory, name, obj) -> bool:
 
 
 @settings(
-    max_examples=int(os.environ.get("FOREWARN_PROPERTY_EXAMPLES", "300")),
+    max_examples=int(os.environ.get("FOREWARN_PROPERTY_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
 )
@@ -174,7 +185,7 @@ def test_the_portal_agrees_with_the_reference_model_at_every_instant(db, world):
     # `db` is shared by the examples; each one runs in a savepoint that is rolled back at its end.
     with transaction.atomic():
         with time_machine.travel(_minutes(-20_000), tick=False):
-            partners, users, advisory, objects = _build(world)
+            partners, users, tokens, advisory, objects = _build(world)
         released: set = set()
         for step_index, minutes in enumerate(world.steps):
             at = _minutes(minutes)
@@ -188,8 +199,12 @@ def test_the_portal_agrees_with_the_reference_model_at_every_instant(db, world):
                     )
                 services.release_due_waves()
                 reference_release(world, at, step_index, released)
-                for index, user in enumerate(users):
+                for index, (user, token) in enumerate(zip(users, tokens, strict=True)):
+                    portal, api = partner_access(user), token_access(token)
                     for name, (obj, level) in objects.items():
                         expected = reference_visible(world, index, level, at, step_index)
-                        assert _portal_shows(user, advisory, name, obj) == expected, (index, name, minutes)
+                        shown = _shows(portal, advisory, name, obj, listing=selectors.advisories_for_partner)
+                        assert shown == expected, ("portal", index, name, minutes)
+                        shown = _shows(api, advisory, name, obj, listing=selectors.advisories_for_partner_sync)
+                        assert shown == expected, ("api", index, name, minutes)
         transaction.set_rollback(True)
