@@ -23,7 +23,7 @@ from advisories.tasks import RELEASE_HEARTBEAT
 from core.levels import AccessLevel
 from core.models import AuditEvent
 from core.selectors import last_heartbeat
-from tests.factories import ArtifactFactory, WaveFactory
+from tests.factories import ArtifactFactory, HandlingAcknowledgementFactory, WaveFactory
 from tests.integration.ops.conftest import REPO_ROOT, SHARED_REDIS_URL, STARTUP_TIMEOUT_SECONDS, free_port, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -144,6 +144,8 @@ def test_web_workers_and_two_beats_release_a_wave_once_and_the_portal_serves_it(
     status, page = http_get(base_url, reverse("advisories:list"), early_session)
     assert status == 200
     assert advisory.identifier.encode() in page
+    # The analyst has acknowledged the advisory's handling terms, as the portal asks once before the first download.
+    HandlingAcknowledgementFactory(user=early_analyst, advisory=advisory)
     status, download = http_get(base_url, poc_url, early_session)
     assert status == 200
     assert POC_CONTENT in download
