@@ -600,3 +600,12 @@ def _risk_factors(exposure: Exposure, *, observed_at, prior_violations: int, cap
     if not exposure.events:
         factors.append("Never opened the advisory before the observation (lower risk).")
     return factors
+
+
+def leak_incidents() -> QuerySet[LeakIncident]:
+    """Every leak investigation with its sample and violation counts, the latest observation first."""
+    return (
+        LeakIncident.objects.select_related("advisory", "opened_by")
+        .annotate(sample_count=Count("samples", distinct=True), violation_count=Count("violations", distinct=True))
+        .order_by("-observed_at", "-id")
+    )

@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -223,10 +222,7 @@ def leak_incident_list(request):
         else:
             messages.success(request, "Leak investigation opened.")
             return redirect("leaks:detail", incident.pk)
-    incidents = LeakIncident.objects.select_related("advisory", "opened_by").annotate(
-        sample_count=Count("samples", distinct=True), violation_count=Count("violations", distinct=True)
-    )
-    page = Paginator(incidents, ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.leak_incidents(), ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "advisories/leaks/list.html", {"page": page, "form": form})
 
 
