@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advisories import forms, selectors, services
 from advisories.models import Advisory, AdvisoryStatus, ReleaseWave, WaveStatus
+from core.forms import show_service_error
 from core.levels import AccessLevel
 from core.markdown import render_markdown
 from core.roles import is_program_manager
@@ -54,15 +55,6 @@ def _restricted(request, advisory):
     return render(request, "program/advisories/restricted.html", {"advisory": advisory}, status=403)
 
 
-def _apply_errors(form, error: ValidationError):
-    """Show a service's refusal on the form: field errors beside their fields, the rest on top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _declared_length(request) -> int:
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
@@ -94,7 +86,7 @@ def advisory_create(request):
         try:
             advisory = services.create_advisory(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"{advisory.identifier} created as a draft.")
             return redirect("program_advisories:detail", advisory.identifier)
@@ -146,7 +138,7 @@ def advisory_edit(request, identifier):
         try:
             services.update_advisory(actor=request.user, advisory=advisory, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"{advisory.identifier} saved.")
             return redirect("program_advisories:detail", advisory.identifier)
@@ -167,7 +159,7 @@ def document_edit(request, identifier, level):
         try:
             services.save_document(actor=request.user, advisory=advisory, level=level, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"The {level.label} description of {advisory.identifier} is saved.")
             return redirect("program_advisories:detail", advisory.identifier)
@@ -219,7 +211,7 @@ def artifact_upload(request, identifier):
                 uploaded_file=data["file"],
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"{artifact.name} stored (sha256 {artifact.sha256}).")
             return redirect("program_advisories:detail", advisory.identifier)
@@ -243,7 +235,7 @@ def release_plan(request, identifier):
         try:
             services.set_release_plan(actor=request.user, advisory=advisory, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"The release plan of {advisory.identifier} is scheduled.")
             return redirect("program_advisories:detail", advisory.identifier)
@@ -278,7 +270,7 @@ def advisory_withdraw(request, identifier):
         try:
             services.withdraw_advisory(actor=request.user, advisory=advisory, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"{advisory.identifier} is withdrawn; partners are notified.")
             return redirect("program_advisories:detail", advisory.identifier)

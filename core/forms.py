@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 
 
 class SecondFactorForm(forms.Form):
@@ -9,3 +10,14 @@ class SecondFactorForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
         help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
     )
+
+
+def show_service_error(form, error: ValidationError) -> None:
+    """Show a service's refusal on the form: each field's errors beside that field when the form has it, the rest
+    above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
+    for field, errors in error.error_dict.items():
+        texts = [text for item in errors for text in item.messages]
+        form.add_error(field if field in form.fields else None, texts)

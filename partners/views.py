@@ -13,20 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.forms import show_service_error
 from core.http import client_ip
 from partners import selectors, services
 from partners.forms import AcceptInvitationForm, ApplicationForm, InviteForm
 from partners.models import MemberRole, PartnerStatus
-
-
-def add_service_error(form, error: ValidationError) -> None:
-    """Show a service's refusal on the form: on the field it names when the form has it, above the form otherwise."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error.messages)
-        return
-    for field, errors in error.error_dict.items():
-        texts = [text for item in errors for text in item.messages]
-        form.add_error(field if field in form.fields else None, texts)
 
 
 def _application_rate(group, request):
@@ -49,7 +40,7 @@ def apply(request):
                 # Answered like a success: the applicant learns why by email, a stranger learns nothing.
                 return redirect("partners:application_sent")
             except ValidationError as error:
-                add_service_error(form, error)
+                show_service_error(form, error)
             else:
                 return redirect("partners:application_sent")
     return render(request, "partners/apply.html", {"form": form}, status=400 if form.errors else 200)
@@ -85,7 +76,7 @@ def accept_invitation(request, token):
                 token=token, password=form.cleaned_data["password"], ip_address=client_ip(request)
             )
         except ValidationError as error:
-            add_service_error(form, error)
+            show_service_error(form, error)
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Forewarn, {user.email}.")
@@ -124,7 +115,7 @@ def team(request, membership):
         try:
             invitation = services.invite_member(partner=partner, actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            add_service_error(form, error)
+            show_service_error(form, error)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("partners:team")
