@@ -139,7 +139,7 @@ def advisory_coverage(*, advisory: Advisory, at: datetime | None = None) -> Advi
             )
         )
     rows.sort(key=lambda row: row.partner.legal_name.lower())
-    counts = {state: 0 for state in ProtectionState.values}
+    counts = dict.fromkeys(ProtectionState.values, 0)
     for row in rows:
         counts[row.state] += 1
 
@@ -167,6 +167,10 @@ class RecordRow:
     state: str
     shipped_at: datetime | None
     outcome: str
+
+    @property
+    def state_label(self) -> str:
+        return ProtectionState(self.state).label
 
 
 @dataclass

@@ -189,7 +189,12 @@ def submit_protection_feedback(
             actor=access.user,
             action="protection.feedback_submitted",
             target=feedback,
-            details={"advisory": advisory.identifier, "partner": access.partner.pk, "kind": kind, **_token_details(access)},
+            details={
+                "advisory": advisory.identifier,
+                "partner": access.partner.pk,
+                "kind": kind,
+                **_token_details(access),
+            },
             ip_address=ip_address,
         )
     return feedback

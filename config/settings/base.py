@@ -277,3 +277,5 @@ CELERY_BEAT_SCHEDULE["send-protection-reminders"] = {
     "schedule": timedelta(seconds=PROTECTION_REMINDER_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, round(PROTECTION_REMINDER_INTERVAL_SECONDS))},
 }
+# One schema name for the protection states, used by several fields of the protection endpoints.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProtectionStateEnum": "advisories.models.ProtectionState"}

@@ -137,6 +137,13 @@ MATRIX = {
     "program:partner_remove": POST_ONLY,
     "program:partner_invite": POST_ONLY,
     "program:partner_team_settings": POST_ONLY,
+    # Protection status and indicators (issue 13): like the advisory page, after the handling acknowledgement.
+    "advisories:protection": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
+    "advisories:indicators": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
+    "protection:coverage": STAFF_PAGE,
+    "protection:partner_record": STAFF_PAGE,
+    "api:protection": API_ENDPOINT,
+    "api:indicators": API_ENDPOINT,
 }
 
 # What non-staff get on the staff site where it is not the login page: its logout just redirects.
