@@ -213,3 +213,28 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     nonce = factory.Sequence(lambda n: f"nonce-{n}")
     created_at = factory.LazyFunction(timezone.now)
     expires_at = factory.LazyAttribute(lambda i: i.created_at + timedelta(days=7))
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A delivery row made directly (history in the past); releases in tests go through the services."""
+
+    class Meta:
+        model = "advisories.Delivery"
+
+    wave = factory.SubFactory(WaveFactory)
+    advisory = factory.LazyAttribute(lambda d: d.wave.advisory)
+    partner = factory.SubFactory(PartnerFactory)
+    level = factory.LazyAttribute(lambda d: d.wave.level)
+    fingerprint_token = factory.Sequence(lambda n: f"{n:064x}")
+    delivered_at = factory.LazyFunction(timezone.now)
+
+
+class ProtectionStatusFactory(factory.django.DjangoModelFactory):
+    """A stored status in any state (history); changes in tests go through the services."""
+
+    class Meta:
+        model = "advisories.ProtectionStatus"
+
+    advisory = factory.SubFactory(AdvisoryFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    state = "not_started"
