@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from advisories import services as advisory_services
 from advisories.models import ProtectionState, ProtectionStatus
 from advisories.protection import selectors, services
 from compliance.entitlements import partner_access
@@ -117,8 +118,6 @@ def test_coverage_page_makes_the_same_number_of_queries_whatever_the_number_of_o
 
     more = [member_of(make_partner(legal_name=f"Late Org {n}")) for n in range(6)]
     WaveFactory(advisory=advisory, level=AccessLevel.STANDARD, scheduled_at=timezone.now())
-    from advisories import services as advisory_services
-
     advisory_services.release_due_waves()
     for user in more[:4]:
         ship(user, advisory)

@@ -4,14 +4,19 @@ organisations that did not receive the advisory, visible to program managers."""
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from advisories.models import PartnerIndicator
+from advisories import services as advisory_services
+from advisories.models import PartnerIndicator, ReleaseWave
 from advisories.protection import services
 from compliance.entitlements import partner_access
 from core.models import AuditEvent
+from core.roles import COMPLIANCE_OFFICERS
+from partners.models import Partner
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -166,10 +171,6 @@ def test_portal_answers_404_when_the_organisation_did_not_receive_the_advisory(c
 
 def test_partner_sees_only_its_own_indicators(client, received, advisory, make_partner, member_of):
     other = make_partner(legal_name="Second Receiver")
-    from advisories import services as advisory_services
-    from advisories.models import ReleaseWave
-    from partners.models import Partner
-
     advisory_services.deliver_wave(
         wave=ReleaseWave.objects.get(advisory=advisory), partners=Partner.objects.filter(pk=other.pk), at=timezone.now()
     )
@@ -200,11 +201,6 @@ def test_program_manager_sees_indicators_on_the_coverage_page(client, received, 
 
 
 def test_compliance_officer_sees_coverage_but_not_indicators(client, received, advisory):
-    from django.contrib.auth.models import Group
-
-    from core.roles import COMPLIANCE_OFFICERS
-    from tests.factories import UserFactory
-
     officer = UserFactory(is_staff=True)
     officer.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
     submit(received, advisory, "domain", "exploit.example.net")

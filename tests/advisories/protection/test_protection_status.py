@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from guardian.shortcuts import assign_perm
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from advisories import services as advisory_services
 from advisories.models import AdvisoryStatus, ProtectionState, ProtectionStatus
