@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from advisories import services
+from advisories.protection import services as protection_services
 from core.services import record_heartbeat
 
 RELEASE_HEARTBEAT = "release_due_waves"
@@ -36,3 +37,9 @@ def email_notices(notice_ids):
 @shared_task(ignore_result=True)
 def send_notice_digests():
     return services.send_notice_digests()
+
+
+# Idempotent: each reminder row is sent once (locked and marked in one transaction).
+@shared_task(ignore_result=True, acks_late=True)
+def send_protection_reminders():
+    return protection_services.send_protection_reminders()

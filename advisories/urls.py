@@ -1,6 +1,7 @@
 from django.urls import path
 
 from advisories import views
+from advisories.protection import views as protection_views
 from partners import token_views as partner_views
 
 app_name = "advisories"
@@ -12,6 +13,8 @@ urlpatterns = [
     path("notices/preferences/", views.notice_preferences, name="notice_preferences"),
     path("advisories/<str:identifier>/", views.advisory_detail, name="detail"),
     path("advisories/<str:identifier>/acknowledge/", views.advisory_acknowledge, name="acknowledge"),
+    path("advisories/<str:identifier>/protection/", protection_views.protection_status, name="protection"),
+    path("advisories/<str:identifier>/indicators/", protection_views.partner_indicators, name="indicators"),
     path("api-tokens/", partner_views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke/", partner_views.revoke_api_token, name="revoke_api_token"),
     path("advisories/<str:identifier>/csaf/", views.csaf_download, name="csaf"),

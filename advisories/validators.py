@@ -1,11 +1,13 @@
 """Checks on what a program manager types or uploads: CVE ids, CVSS v3.1 vectors, artifact contents."""
 
+import ipaddress
 import re
 from decimal import Decimal
 
 from cvss import CVSS3
 from cvss.exceptions import CVSSError
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 CVSS_31_PREFIX = "CVSS:3.1/"
@@ -89,3 +91,67 @@ def _is_utf8_prefix(data: bytes) -> bool:
             continue
         return True
     return False
+
+
+# Partner-submitted indicators (issue 13) -------------------------------------------------------------------------
+
+# A fully qualified name of LDH labels (RFC 1123), at least two labels, a non-numeric top-level label.
+DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+YARA_RULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+HEX_LENGTHS = {"sha256": 64, "md5": 32}
+INDICATOR_MAX_LENGTH = 2048
+
+
+def normalise_indicator(indicator_type: str, value: str) -> str:
+    """The indicator value in its canonical form (lower-case hashes and domains, compressed IP addresses,
+    upper-case CVE ids); refuses a value that is not a valid one of its type, saying what was expected."""
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError("Give the indicator's value.", code="required")
+    if len(value) > INDICATOR_MAX_LENGTH:
+        raise ValidationError(f"An indicator may be at most {INDICATOR_MAX_LENGTH} characters.", code="too_long")
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValidationError("The value contains control characters.", code="control_characters")
+    if indicator_type == "ip":
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError as error:
+            raise ValidationError(
+                "Not an IP address (expected IPv4 like 192.0.2.10 or IPv6 like 2001:db8::1).", code="invalid_ip"
+            ) from error
+    if indicator_type == "domain":
+        domain = value.lower().removesuffix(".")
+        if not DOMAIN_NAME.match(domain):
+            raise ValidationError("Not a domain name (expected e.g. bad.example.com).", code="invalid_domain")
+        return domain
+    if indicator_type == "url":
+        try:
+            URLValidator(schemes=["http", "https", "ftp", "ftps"])(value)
+        except ValidationError as error:
+            raise ValidationError(
+                "Not a URL (expected http(s) or ftp(s), e.g. https://bad.example.com/payload).", code="invalid_url"
+            ) from error
+        return value
+    if indicator_type in HEX_LENGTHS:
+        length = HEX_LENGTHS[indicator_type]
+        if not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", value):
+            raise ValidationError(
+                f"Not a {indicator_type.upper()} hash (expected {length} hexadecimal characters, got "
+                f"{len(value)} characters).",
+                code="invalid_hash",
+            )
+        return value.lower()
+    if indicator_type == "yara_rule":
+        if not YARA_RULE_NAME.match(value):
+            raise ValidationError(
+                "Not a YARA rule name (letters, digits and underscores, not starting with a digit, at most 128).",
+                code="invalid_yara_rule",
+            )
+        return value
+    if indicator_type == "cve":
+        if not CVE_ID.match(value.upper()):
+            raise ValidationError("Not a CVE id (expected CVE-YYYY-NNNN, four or more digits).", code="invalid_cve")
+        return value.upper()
+    if indicator_type == "other":
+        return value
+    raise ValidationError("Unknown indicator type.", code="invalid_type")

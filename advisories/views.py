@@ -20,6 +20,7 @@ from advisories.forms import (
 )
 from advisories.handling import HANDLING_TERMS, TLP_MEANING
 from advisories.models import LeakIncident
+from advisories.protection import selectors as protection_selectors
 from compliance.entitlements import partner_access
 from compliance.models import ViolationSeverity
 from core.http import client_ip, user_agent
@@ -60,7 +61,7 @@ def advisory_list(request, access):
 @require_GET
 @partner_view
 def advisory_detail(request, access, identifier):
-    acknowledgement_first = _acknowledgement_redirect(request, access, identifier)
+    acknowledgement_first = acknowledgement_redirect(request, access, identifier)
     if acknowledgement_first is not None:
         return acknowledgement_first
     served = serving.serve_advisory(request=request, access=access, identifier=identifier)
@@ -68,7 +69,13 @@ def advisory_detail(request, access, identifier):
     return render(
         request,
         "advisories/detail.html",
-        {"access": access, "advisory": served.advisory, "documents": documents, "banner": served.banner},
+        {
+            "access": access,
+            "advisory": served.advisory,
+            "documents": documents,
+            "banner": served.banner,
+            "protection": protection_selectors.protection_status_for_partner(access=access, advisory=served.advisory),
+        },
     )
 
 
@@ -76,7 +83,7 @@ def advisory_detail(request, access, identifier):
 @partner_view
 def artifact_download(request, access, identifier, artifact_id):
     selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)  # 404 first
-    acknowledgement_first = _acknowledgement_redirect(request, access, identifier, return_to=request.path)
+    acknowledgement_first = acknowledgement_redirect(request, access, identifier, return_to=request.path)
     if acknowledgement_first is not None:
         return acknowledgement_first
     return serving.serve_artifact(request=request, access=access, identifier=identifier, artifact_id=artifact_id)
@@ -85,13 +92,13 @@ def artifact_download(request, access, identifier, artifact_id):
 @require_GET
 @partner_view
 def csaf_download(request, access, identifier):
-    acknowledgement_first = _acknowledgement_redirect(request, access, identifier, return_to=request.path)
+    acknowledgement_first = acknowledgement_redirect(request, access, identifier, return_to=request.path)
     if acknowledgement_first is not None:
         return acknowledgement_first
     return serving.serve_csaf(request=request, access=access, identifier=identifier)
 
 
-def _acknowledgement_redirect(request, access, identifier, return_to=None):
+def acknowledgement_redirect(request, access, identifier, return_to=None):
     """Portal users acknowledge an advisory's TLP label and handling terms once, before they open it or any of its
     files (404 first for anything not released to them). None when already done."""
     advisory = selectors.released_advisory_for_partner(access=access, identifier=identifier)

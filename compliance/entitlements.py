@@ -307,3 +307,23 @@ def get_released_object_or_404(queryset: models.QuerySet, access: PartnerAccess 
     if obj is None:
         raise Http404("No such advisory or file.")
     return obj
+
+
+def partners_holding(obj: models.Model, at: datetime | None = None) -> dict[int, AccessLevel]:
+    """The organisations that may see `obj` at `at` (default now), with their effective levels: the reverse of
+    `released_objects`, the same rule (release permission on the organisation's Group, effective level at least
+    the object's). A fixed number of queries whatever the number of organisations."""
+    at = at or timezone.now()
+    model = type(obj)
+    granted_groups = (
+        get_group_obj_perms_model(model)
+        .objects.filter(
+            content_object=obj,
+            permission__codename=release_permission_codename(model),
+            permission__content_type=ContentType.objects.get_for_model(model),
+        )
+        .values("group_id")
+    )
+    needed = object_level(obj)
+    levels = effective_levels(Partner.objects.filter(group_id__in=granted_groups), at)
+    return {pk: level for pk, level in levels.items() if level != AccessLevel.NONE and level >= needed}

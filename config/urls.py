@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("compliance.urls")),  # /program/contracts/ (staff) and /portal/agreements/ (partners)
     path("", include("partners.urls")),
     path("program/", include("program.urls")),
+    path("program/", include("advisories.protection.urls")),  # protection coverage (issue 13)
     path("api/v1/", include("advisories.api.urls")),
     path("program/leaks/", include("advisories.leak_urls")),
     path("manage/", admin.site.urls),

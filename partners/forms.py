@@ -2,7 +2,7 @@ import re
 
 from django import forms
 
-from partners.models import MemberRole, PartnerApplication
+from partners.models import ApiTokenScope, MemberRole, PartnerApplication
 from partners.services import APPLICATION_FIELDS
 
 
@@ -59,3 +59,13 @@ EXPIRY_CHOICES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “EDR content pipeline”.")
     expires_in_days = forms.TypedChoiceField(choices=EXPIRY_CHOICES, coerce=int, initial=90, label="Expires in")
+    scope = forms.ChoiceField(
+        choices=ApiTokenScope.choices,
+        initial=ApiTokenScope.READ,
+        required=False,
+        help_text="Read only, unless the system must also report protection status and indicators.",
+    )
+
+    def clean_scope(self):
+        # Writing is chosen deliberately: a form sent without a scope creates a read-only token.
+        return self.cleaned_data["scope"] or ApiTokenScope.READ

@@ -247,6 +247,8 @@ class ApplicationNote(models.Model):
 
 class ApiTokenScope(models.TextChoices):
     READ = "read", "Read only"
+    # Read, and report protection status and indicators for advisories received (docs/api.md).
+    REPORT = "report", "Read and report protection status"
 
 
 class ApiToken(models.Model):

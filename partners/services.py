@@ -783,11 +783,16 @@ def _require_partner_admin(actor, partner: Partner | None = None) -> PartnerMemb
     return membership
 
 
-def create_api_token(*, actor, name: str, expires_at: datetime) -> tuple[ApiToken, str]:
-    """Create a read-only API token for the actor's organisation. Returns the token and its secret, which is not
-    stored and cannot be shown again. Refuses anyone but an active partner admin of an active organisation, and an
-    expiry in the past or more than a year ahead."""
+def create_api_token(
+    *, actor, name: str, expires_at: datetime, scope: str = ApiTokenScope.READ
+) -> tuple[ApiToken, str]:
+    """Create an API token for the actor's organisation: read-only by default, or with the `report` scope, which
+    also reports protection status and indicators (chosen deliberately at creation). Returns the token and its
+    secret, which is not stored and cannot be shown again. Refuses anyone but an active partner admin of an active
+    organisation, an unknown scope, and an expiry in the past or more than a year ahead."""
     membership = _require_partner_admin(actor)
+    if scope not in ApiTokenScope.values:
+        raise ValidationError({"scope": "Unknown token scope."})
     partner = membership.partner
     name = (name or "").strip()
     if not name:
@@ -807,7 +812,7 @@ def create_api_token(*, actor, name: str, expires_at: datetime) -> tuple[ApiToke
             name=name[:100],
             prefix=prefix,
             secret_sha256=api_token_digest(secret),
-            scope=ApiTokenScope.READ,
+            scope=scope,
             created_by=actor,
             expires_at=expires_at,
         )
@@ -815,7 +820,7 @@ def create_api_token(*, actor, name: str, expires_at: datetime) -> tuple[ApiToke
             actor=actor,
             action="api_token.created",
             target=token,
-            details={"partner": partner.pk, "prefix": prefix, "expires_at": expires_at.isoformat()},
+            details={"partner": partner.pk, "prefix": prefix, "expires_at": expires_at.isoformat(), "scope": scope},
         )
     return token, secret
 

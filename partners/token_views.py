@@ -46,6 +46,7 @@ def api_tokens(request, membership):
                 actor=request.user,
                 name=form.cleaned_data["name"],
                 expires_at=timezone.now() + timedelta(days=form.cleaned_data["expires_in_days"]),
+                scope=form.cleaned_data["scope"],
             )
         except ValidationError as error:
             form.add_error(None, error)

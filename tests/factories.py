@@ -226,3 +226,28 @@ class ComplianceOfficerFactory(UserFactory):
         from core.roles import COMPLIANCE_OFFICERS
 
         self.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A delivery row made directly (history in the past); releases in tests go through the services."""
+
+    class Meta:
+        model = "advisories.Delivery"
+
+    wave = factory.SubFactory(WaveFactory)
+    advisory = factory.LazyAttribute(lambda d: d.wave.advisory)
+    partner = factory.SubFactory(PartnerFactory)
+    level = factory.LazyAttribute(lambda d: d.wave.level)
+    fingerprint_token = factory.Sequence(lambda n: f"{n:064x}")
+    delivered_at = factory.LazyFunction(timezone.now)
+
+
+class ProtectionStatusFactory(factory.django.DjangoModelFactory):
+    """A stored status in any state (history); changes in tests go through the services."""
+
+    class Meta:
+        model = "advisories.ProtectionStatus"
+
+    advisory = factory.SubFactory(AdvisoryFactory)
+    partner = factory.SubFactory(PartnerFactory)
+    state = "not_started"

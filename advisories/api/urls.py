@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from advisories.api import views
+from advisories.api import protection, views
 
 app_name = "api"
 
@@ -19,5 +19,7 @@ urlpatterns = [
         views.ArtifactDownloadView.as_view(),
         name="artifact",
     ),
+    re_path(rf"^advisories/{IDENTIFIER}/protection/$", protection.ProtectionStatusView.as_view(), name="protection"),
+    re_path(rf"^advisories/{IDENTIFIER}/indicators/$", protection.IndicatorListView.as_view(), name="indicators"),
     re_path(r"^", views.ApiNotFoundView.as_view()),  # anything else, newlines included
 ]

@@ -267,3 +267,15 @@ APPLICATION_VERIFICATION_MAX_AGE = env.int("FOREWARN_APPLICATION_VERIFICATION_HO
 APPLICATION_RATE = env.str("FOREWARN_APPLICATION_RATE", default="5/h")  # POSTs to /apply/ per client address
 INVITATION_MAX_AGE = env.int("FOREWARN_INVITATION_DAYS", default=7) * 24 * 3600
 PARTNER_DEFAULT_SEAT_LIMIT = env.int("FOREWARN_PARTNER_SEAT_LIMIT", default=10)
+
+# Protection status (issue 13): organisations that have not reported on an advisory are reminded once, this many
+# hours before its public release; the beat task looks for due reminders every few minutes.
+FOREWARN_PROTECTION_REMINDER_HOURS = env.int("FOREWARN_PROTECTION_REMINDER_HOURS", default=48)
+PROTECTION_REMINDER_INTERVAL_SECONDS = env.float("FOREWARN_PROTECTION_REMINDER_INTERVAL_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["send-protection-reminders"] = {
+    "task": "advisories.tasks.send_protection_reminders",
+    "schedule": timedelta(seconds=PROTECTION_REMINDER_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, round(PROTECTION_REMINDER_INTERVAL_SECONDS))},
+}
+# One schema name for the protection states, used by several fields of the protection endpoints.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProtectionStateEnum": "advisories.models.ProtectionState"}

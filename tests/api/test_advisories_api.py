@@ -310,6 +310,8 @@ def test_openapi_schema_is_served_without_a_token():
         "/api/v1/advisories/{identifier}/",
         "/api/v1/advisories/{identifier}/csaf/",
         "/api/v1/advisories/{identifier}/artifacts/{artifact_id}/",
+        "/api/v1/advisories/{identifier}/protection/",
+        "/api/v1/advisories/{identifier}/indicators/",
     }
     assert schema["components"]["securitySchemes"]["apiToken"] == {
         "type": "http",

@@ -3,15 +3,19 @@ made with a valid token of an early partner holding released advisories, find no
 that breaks the schema. Select it alone with `pytest -m schemathesis`."""
 
 import os
+from datetime import timedelta
 
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
 from core.levels import AccessLevel
+from partners import services as partner_services
+from partners.models import ApiTokenScope, MemberRole
 from tests.api.conftest import release
 
 # Bounded for CI (about 30 s); raise it for a deeper run, e.g. FOREWARN_SCHEMATHESIS_EXAMPLES=500.
@@ -60,6 +64,8 @@ def test_api_answers_every_generated_request_within_its_schema(case, api_headers
         "/api/v1/advisories/{identifier}/",
         "/api/v1/advisories/{identifier}/csaf/",
         "/api/v1/advisories/{identifier}/artifacts/{artifact_id}/",
+        "/api/v1/advisories/{identifier}/protection/",
+        "/api/v1/advisories/{identifier}/indicators/",
     ],
 )
 def test_real_responses_of_every_endpoint_match_the_schema(path, api_headers, advisory):
@@ -74,3 +80,51 @@ def test_real_responses_of_every_endpoint_match_the_schema(path, api_headers, ad
     response = case.call_and_validate(headers=api_headers)
 
     assert response.status_code == 200
+
+
+@pytest.fixture
+def report_headers(keep_test_connection, early_partner, member_of, advisory):
+    """A token with the `report` scope, so that generated status and indicator reports reach the services."""
+    release(advisory, AccessLevel.EARLY)
+    _, secret = partner_services.create_api_token(
+        actor=member_of(early_partner, role=MemberRole.ADMIN),
+        name="Fuzz reporter",
+        expires_at=timezone.now() + timedelta(days=1),
+        scope=ApiTokenScope.REPORT,
+    )
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.mark.schemathesis
+@schema.include(path_regex="/(protection|indicators)/$").parametrize()
+@settings(
+    max_examples=MAX_EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_protection_reports_answer_every_generated_request_within_their_schema(case, report_headers):
+    headers = None if case.operation.schema.is_security_param_negated(case) else report_headers
+    case.call_and_validate(headers=headers)
+
+
+@pytest.mark.schemathesis
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "method", "body", "status"),
+    [
+        ("/api/v1/advisories/{identifier}/protection/", "PUT", {"state": "in_progress", "notes": "Building"}, 200),
+        ("/api/v1/advisories/{identifier}/protection/", "PUT", {"state": "shipped"}, 400),
+        (
+            "/api/v1/advisories/{identifier}/indicators/",
+            "POST",
+            {"type": "ip", "value": "192.0.2.7", "first_seen": "2026-01-01T00:00:00Z", "confidence": "low"},
+            201,
+        ),
+    ],
+)
+def test_real_protection_reports_match_the_schema(path, method, body, status, report_headers, advisory):
+    case = schema[path][method].Case(path_parameters={"identifier": advisory.identifier}, body=body)
+
+    response = case.call_and_validate(headers=report_headers)
+
+    assert response.status_code == status
