@@ -401,3 +401,13 @@ class ArtifactUserObjectPermission(UserObjectPermissionBase):
 
 class ArtifactGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Artifact, on_delete=models.CASCADE)
+
+
+class PortalVisit(models.Model):
+    """When a partner user last looked at their dashboard: what arrived after it is shown as new."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_visit")
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.user} saw the dashboard at {self.seen_at:%Y-%m-%d %H:%M} UTC"

@@ -33,3 +33,12 @@ def require_program_manager(actor) -> None:
 
     if not is_program_manager(actor):
         raise PermissionDenied("Only program managers may do this.")
+
+
+def staff_roles(user) -> set[str]:
+    """The staff roles the user holds, in one query (every role for a superuser; none for non-staff)."""
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return set()
+    if user.is_superuser:
+        return set(STAFF_GROUPS)
+    return set(user.groups.filter(name__in=STAFF_GROUPS).values_list("name", flat=True))
