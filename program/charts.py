@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 BAR_ROW_HEIGHT = 26
 BAR_HEIGHT = 18
-LABEL_WIDTH = 150
-BAR_AREA_WIDTH = 230
+LABEL_WIDTH = 120
+BAR_AREA_WIDTH = 150
 SPARK_WIDTH = 240
 SPARK_HEIGHT = 36
 
@@ -48,7 +48,7 @@ def bar_chart(items: list[tuple[str, int]]) -> BarChart:
         )
     return BarChart(
         bars=bars,
-        width=LABEL_WIDTH + BAR_AREA_WIDTH + 50,
+        width=LABEL_WIDTH + BAR_AREA_WIDTH + 40,
         height=max(len(items), 1) * BAR_ROW_HEIGHT,
         label_width=LABEL_WIDTH,
         total=sum(value for _, value in items),

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
