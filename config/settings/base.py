@@ -145,6 +145,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 # Multi-factor authentication (TOTP, with single-use recovery codes) is required of every user; see
 # core.middleware.RequireMultiFactorMiddleware. There is deliberately no setting to turn it off.
 OTP_TOTP_ISSUER = "Forewarn"
+# Staff on the management site never see another person's TOTP secret or QR code (an unknown device: 403).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Anonymous access is never granted object permissions: no guardian anonymous user.
 ANONYMOUS_USER_NAME = None

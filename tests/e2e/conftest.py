@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 from django_otp.oath import totp
 
-# The Playwright sync API runs an event loop in this thread; Django's ORM calls from the test are still synchronous.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("FOREWARN_E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,8 +42,22 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="package")
+def allow_orm_beside_playwright():
+    """The Playwright sync API runs an event loop in the test's thread, while the test's own ORM calls stay
+    synchronous: Django must be told they are safe. Only while this package runs, so the variable never reaches
+    other tests (`manage.py check --deploy` refuses it)."""
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="package")
+def browser(allow_orm_beside_playwright):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -59,7 +70,7 @@ def browser():
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):

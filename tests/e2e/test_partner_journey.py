@@ -16,6 +16,7 @@ from partners.models import Partner, PartnerStatus
 from tests.e2e.conftest import current_totp, link_in
 from tests.factories import (
     AdvisoryFactory,
+    AgreementFactory,
     ArtifactFactory,
     DocumentFactory,
     PartnerFactory,
@@ -39,10 +40,11 @@ def _log_in(page, *, email, password, device):
     page.click("main button[type=submit]")
 
 
-def _demo_program():
-    """Other organisations, a contract and a released advisory, so that the staff pages show real figures."""
-    for number, (country, level) in enumerate([("US", AccessLevel.EARLY), ("DE", AccessLevel.STANDARD)]):
-        PartnerFactory(legal_name=f"Demo Partner {number}", country=country, assigned_level=level)
+def _demo_program(nda):
+    """Other organisations holding the NDA, and an advisory scheduled, so that the staff pages show real figures."""
+    for number, (country, level) in enumerate([("US", AccessLevel.STANDARD), ("DE", AccessLevel.GENERIC)]):
+        partner = PartnerFactory(legal_name=f"Demo Partner {number}", country=country, assigned_level=level)
+        AgreementFactory(partner=partner, contract_version=nda)
     upcoming = AdvisoryFactory(title="Heap overflow in Example VPN gateway")
     WaveFactory(advisory=upcoming, level=AccessLevel.STANDARD, scheduled_at=timezone.now() + timedelta(days=3))
     WaveFactory(advisory=upcoming, level=AccessLevel.GENERIC, scheduled_at=upcoming.public_release_at)
@@ -51,7 +53,7 @@ def _demo_program():
 def test_a_partner_from_application_to_download_until_suspension(new_page, nda, mailoutbox):
     manager = ProgramManagerFactory(email="manager@forewarn.test", first_name="Mara", last_name="Manager")
     manager_device = TOTPDevice.objects.create(user=manager, name="Phone", confirmed=True)
-    _demo_program()
+    _demo_program(nda)
 
     # 1. The applicant applies and confirms the email address.
     applicant = new_page()
