@@ -336,8 +336,10 @@ def _report_filters(request) -> tuple[forms.ReportFilterForm, dict]:
 def reports(request):
     """The report filters, what they match, and the CSV exports of the matching rows."""
     form, filters = _report_filters(request)
+    named = Advisory.objects.filter(identifier__iexact=filters["advisory"]).first() if filters["advisory"] else None
     context = {
         "form": form,
+        "named_advisory": named,
         "querystring": _querystring(request),
         "delivery_count": selectors.deliveries_report(**filters).count(),
         "download_count": selectors.download_events_report(**filters).count(),

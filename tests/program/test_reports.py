@@ -139,3 +139,18 @@ def test_a_partner_user_is_told_no_export_exists(client, make_partner, member_of
     client.force_login(member_of(make_partner(), role="admin"))
 
     assert client.get(reverse(f"program:{name}")).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_reports_page_links_the_distribution_of_the_advisory_named(manager_client, advisory):
+    response = manager_client.get(reverse("program:reports"), {"advisory": advisory.identifier.lower()})
+
+    assert reverse("program:distribution_report", args=[advisory.identifier]).encode() in response.content
+
+
+@pytest.mark.django_db
+def test_the_reports_page_says_so_when_no_advisory_has_the_identifier(manager_client):
+    response = manager_client.get(reverse("program:reports"), {"advisory": "no/such"})
+
+    assert response.status_code == 200
+    assert "No advisory has the identifier" in response.text
