@@ -126,7 +126,12 @@ def test_a_partner_from_application_to_download_until_suspension(new_page, nda, 
     assert partner.agreements.filter(contract_version=nda).exists()
 
     # 5. The standard wave releases (the release service the beat task calls).
-    advisory = AdvisoryFactory(title="Authentication bypass in Example Firewall management API")
+    advisory = AdvisoryFactory(
+        title="Authentication bypass in Example Firewall management API",
+        affected_products="Example Firewall 9.0 to 9.4",
+        cvss_vector="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H",
+        cvss_score="9.8",
+    )
     DocumentFactory(advisory=advisory, level=AccessLevel.GENERIC, body_markdown="A generic summary of the flaw.")
     DocumentFactory(
         advisory=advisory, level=AccessLevel.STANDARD, body_markdown="## Details\n\nThe `/api/session` check..."
