@@ -634,3 +634,13 @@ class ProtectionReminder(models.Model):
 
     def __str__(self):
         return f"Protection reminder for {self.advisory.identifier} to {self.partner}"
+
+
+class PortalVisit(models.Model):
+    """When a partner user last looked at their dashboard: what arrived after it is shown as new."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="portal_visit")
+    seen_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.user} saw the dashboard at {self.seen_at:%Y-%m-%d %H:%M} UTC"

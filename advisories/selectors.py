@@ -44,9 +44,10 @@ from advisories.models import (
 )
 from compliance.entitlements import PartnerAccess, entitlement_facts, get_released_object_or_404, released_objects
 from compliance.models import JurisdictionPolicy, Violation, ViolationStatus
+from compliance.selectors import Standing, signing_overview
 from core.levels import AccessLevel
 from core.roles import is_program_manager
-from partners.models import Partner, PartnerStatus
+from partners.models import ApiToken, MemberRole, Partner, PartnerMembership, PartnerStatus
 
 
 def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") -> QuerySet[Advisory]:
@@ -608,4 +609,54 @@ def leak_incidents() -> QuerySet[LeakIncident]:
         LeakIncident.objects.select_related("advisory", "opened_by")
         .annotate(sample_count=Count("samples", distinct=True), violation_count=Count("violations", distinct=True))
         .order_by("-observed_at", "-id")
+    )
+
+
+# Partner dashboard -------------------------------------------------------------------------------------------------
+
+DASHBOARD_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class PartnerDashboard:
+    since: datetime | None
+    new_advisories: list
+    new_advisory_count: int
+    agreements_to_sign: list
+    unread_notices: list
+    unread_notice_count: int
+    team: list
+    api_tokens: list | None
+
+
+def partner_dashboard(*, access: PartnerAccess, user, since: datetime | None, at: datetime) -> PartnerDashboard:
+    """What a partner user should look at first: advisories delivered since `since` (the latest ones on a first
+    visit) that the organisation may still open, required contracts missing or expiring, the user's unread notices,
+    the active team, and (for partner admins only) the organisation's usable API tokens."""
+    advisories = advisories_for_partner(access=access) if access.level > AccessLevel.NONE else Advisory.objects.none()
+    if since is not None:
+        advisories = advisories.filter(delivered_at__gt=since)
+    (contracts,) = signing_overview(at=at, partners=Partner.objects.filter(pk=access.partner.pk))
+    to_sign = [s for s in contracts.standings if s.required and (s.state == Standing.MISSING or s.expiring_soon)]
+    unread = Notice.objects.filter(user=user, read_at__isnull=True).select_related("advisory").order_by("-created_at")
+    is_admin = access.membership.role == MemberRole.ADMIN
+    return PartnerDashboard(
+        since=since,
+        new_advisories=list(advisories[:DASHBOARD_ITEMS]),
+        new_advisory_count=advisories.count(),
+        agreements_to_sign=to_sign,
+        unread_notices=list(unread[:DASHBOARD_ITEMS]),
+        unread_notice_count=unread.count(),
+        team=list(
+            PartnerMembership.objects.filter(partner=access.partner, is_active=True)
+            .select_related("user")
+            .order_by("role", "user__email")
+        ),
+        api_tokens=list(
+            ApiToken.objects.filter(partner=access.partner, revoked_at__isnull=True, expires_at__gt=at).order_by(
+                "expires_at"
+            )
+        )
+        if is_admin
+        else None,
     )

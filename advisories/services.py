@@ -29,6 +29,7 @@ from advisories.models import (
     Notice,
     NoticeKind,
     NoticePreference,
+    PortalVisit,
     ReleaseCohort,
     ReleaseWave,
     WaveStatus,
@@ -1035,3 +1036,21 @@ def open_violation_for_suspect(
             details={"violation": violation.pk, "partner": partner.pk},
         )
     return violation
+
+
+# Partner dashboard -------------------------------------------------------------------------------------------------
+
+
+def record_portal_visit(*, user, at: datetime | None = None) -> datetime | None:
+    """Note that the partner user looked at their dashboard now; returns the previous visit (None on the first).
+    Not audited: it records no access to content, only what to highlight as new."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        visit = PortalVisit.objects.select_for_update().filter(user=user).first()
+        if visit is None:
+            PortalVisit.objects.create(user=user, seen_at=at)
+            return None
+        previous = visit.seen_at
+        visit.seen_at = at
+        visit.save(update_fields=["seen_at"])
+        return previous

@@ -8,6 +8,7 @@ app_name = "advisories"
 
 urlpatterns = [
     path("", views.advisory_list, name="list"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("notices/", views.notice_inbox, name="notices"),
     path("notices/read/", views.notice_mark_read, name="notices_read"),
     path("notices/preferences/", views.notice_preferences, name="notice_preferences"),

@@ -1,3 +1,4 @@
+from datetime import datetime
 from functools import wraps
 
 from django.contrib import messages
@@ -7,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -309,3 +311,21 @@ def leak_violation_open(request, incident_id):
     else:
         messages.success(request, f"Violation {violation.pk} opened against {partner} with the evidence attached.")
     return redirect("leaks:detail", incident.pk)
+
+
+LAST_VISIT_SESSION_KEY = "portal_dashboard_since"
+
+
+@require_GET
+@member_view
+def dashboard(request, access):
+    """The partner's landing page. "New" means delivered since the previous visit; the reference stays fixed for
+    the whole session, so reloading the page does not hide what was new when the session began."""
+    now = timezone.now()
+    previous = services.record_portal_visit(user=request.user, at=now)
+    if LAST_VISIT_SESSION_KEY not in request.session:
+        request.session[LAST_VISIT_SESSION_KEY] = previous.isoformat() if previous else ""
+    since_text = request.session[LAST_VISIT_SESSION_KEY]
+    since = datetime.fromisoformat(since_text) if since_text else None
+    board = selectors.partner_dashboard(access=access, user=request.user, since=since, at=now)
+    return render(request, "advisories/dashboard.html", {"access": access, "board": board})

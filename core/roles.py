@@ -43,3 +43,12 @@ def require_role(actor, role: str) -> None:
     if not has_staff_role(actor, role):
         labels = {PROGRAM_MANAGERS: "program managers", COMPLIANCE_OFFICERS: "compliance officers"}
         raise PermissionDenied(f"Only {labels.get(role, role)} may do this.")
+
+
+def staff_roles(user) -> set[str]:
+    """The staff roles the user holds, in one query (every role for a superuser; none for non-staff)."""
+    if user is None or not user.is_authenticated or not user.is_active or not user.is_staff:
+        return set()
+    if user.is_superuser:
+        return set(STAFF_GROUPS)
+    return set(user.groups.filter(name__in=STAFF_GROUPS).values_list("name", flat=True))

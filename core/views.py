@@ -14,15 +14,13 @@ from core.roles import is_compliance_officer, is_program_manager
 
 @login_required
 def home(request):
-    """Send each person to their side of the portal: program managers to their advisories, compliance officers to
-    the partners, other staff to the management site, partners to the advisories released to them."""
-    if is_program_manager(request.user):
-        return redirect("program_advisories:list")
-    if is_compliance_officer(request.user):
-        return redirect("program:partner_list")
+    """Send each person to their side of the portal: program managers and compliance officers to the program
+    dashboard, other staff to the management site, partners to their dashboard."""
+    if is_program_manager(request.user) or is_compliance_officer(request.user):
+        return redirect("program:dashboard")
     if request.user.is_staff:
         return redirect(reverse("admin:index"))
-    return redirect("advisories:list")
+    return redirect("advisories:dashboard")
 
 
 def _next_url(request) -> str:

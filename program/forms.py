@@ -70,3 +70,18 @@ class TeamSettingsForm(forms.Form):
 
     def domain_list(self) -> list[str]:
         return [part for part in re.split(r"[\s,;]+", self.cleaned_data["email_domains"]) if part]
+
+
+class ReportFilterForm(forms.Form):
+    """Filters of the delivery and download reports: advisory, organisation and a range of UTC days."""
+
+    advisory = forms.CharField(required=False, max_length=30, label="Advisory", help_text="e.g. FWN-2026-0001")
+    partner = forms.ModelChoiceField(required=False, queryset=None, label="Organisation", empty_label="any")
+    since = forms.DateField(required=False, label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="To (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from partners.models import Partner
+
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.order_by("legal_name")

@@ -3,9 +3,11 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from advisories.models import Advisory, Delivery, DownloadEvent
+from advisories.selectors import handling_acknowledgements
 from compliance.entitlements import effective_levels
 from core.models import AuditEvent
 from partners.models import (
@@ -115,4 +117,74 @@ def partner_record(partner: Partner, at: datetime | None = None) -> PartnerRecor
         ),
         timeline=list(AuditEvent.objects.filter(targets).order_by("-id")[:200]),
         application=application,
+    )
+
+
+# Reports -------------------------------------------------------------------------------------------------------------
+
+
+def _report_filters(queryset, *, time_field: str, advisory: str, partner_id: int | None, since, until):
+    if advisory:
+        queryset = queryset.filter(advisory__identifier__iexact=advisory.strip())
+    if partner_id:
+        queryset = queryset.filter(partner_id=partner_id)
+    if since:
+        queryset = queryset.filter(**{f"{time_field}__gte": since})
+    if until:
+        queryset = queryset.filter(**{f"{time_field}__lt": until})
+    return queryset
+
+
+def deliveries_report(*, advisory: str = "", partner_id: int | None = None, since=None, until=None):
+    """Deliveries, newest first, with advisory and organisation, narrowed by advisory identifier, organisation and
+    a delivery time range [since, until)."""
+    queryset = Delivery.objects.select_related("advisory", "partner", "wave").order_by("-delivered_at", "-id")
+    return _report_filters(
+        queryset, time_field="delivered_at", advisory=advisory, partner_id=partner_id, since=since, until=until
+    )
+
+
+def download_events_report(*, advisory: str = "", partner_id: int | None = None, since=None, until=None):
+    """Every view and download, newest first, with who, which organisation, what and from where; the same filters
+    as the deliveries report over the time of the event."""
+    queryset = DownloadEvent.objects.select_related("advisory", "partner", "user", "artifact", "delivery").order_by(
+        "-created_at", "-id"
+    )
+    return _report_filters(
+        queryset, time_field="created_at", advisory=advisory, partner_id=partner_id, since=since, until=until
+    )
+
+
+@dataclass(frozen=True)
+class DistributionReport:
+    advisory: Advisory
+    deliveries: list
+    acknowledgements: list
+    downloads: list
+
+
+def distribution_report(advisory: Advisory) -> DistributionReport:
+    """Who received the advisory at which level and when, when each organisation first opened it and by whom, how
+    often, who acknowledged its handling terms, and every access: the advisory's distribution record."""
+    first = DownloadEvent.objects.filter(delivery=OuterRef("pk")).order_by("created_at", "id")
+    deliveries = (
+        Delivery.objects.filter(advisory=advisory)
+        .select_related("partner", "wave")
+        .annotate(
+            first_access_at=Subquery(first.values("created_at")[:1]),
+            first_access_by=Subquery(first.values("user__email")[:1]),
+            last_access_at=Max("download_events__created_at"),
+            accesses=Count("download_events"),
+        )
+        .order_by("delivered_at", "partner__legal_name")
+    )
+    return DistributionReport(
+        advisory=advisory,
+        deliveries=list(deliveries),
+        acknowledgements=list(handling_acknowledgements(advisory=advisory).order_by("acknowledged_at", "id")),
+        downloads=list(
+            DownloadEvent.objects.filter(advisory=advisory)
+            .select_related("partner", "user", "artifact")
+            .order_by("created_at", "id")
+        ),
     )

@@ -5,6 +5,16 @@ from program import views
 app_name = "program"
 
 urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("reports/", views.reports, name="reports"),
+    path("reports/partners.csv", views.partners_csv, name="partners_csv"),
+    path("reports/deliveries.csv", views.deliveries_csv, name="deliveries_csv"),
+    path("reports/downloads.csv", views.downloads_csv, name="downloads_csv"),
+    path(
+        "reports/advisories/<str:identifier>/distribution/",
+        views.distribution_report,
+        name="distribution_report",
+    ),
     path("applications/", views.application_list, name="application_list"),
     path("applications/<int:application_id>/", views.application_detail, name="application_detail"),
     path("applications/<int:application_id>/review/", views.application_start_review, name="application_start_review"),

@@ -1,5 +1,6 @@
 """Staff pages for onboarding and partners. Thin: forms in, services and selectors called, messages out."""
 
+from datetime import UTC, datetime, time, timedelta
 from functools import wraps
 
 from django.contrib import messages
@@ -8,14 +9,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from advisories.models import Advisory
+from advisories.selectors import can_view_content
 from compliance import onboarding
+from core.csv_export import streamed_csv
 from core.levels import AccessLevel
-from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role
+from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role, is_compliance_officer
 from partners import services as partner_services
 from partners.models import DUE_DILIGENCE_CHECKLIST, Partner, PartnerApplication
-from program import forms, selectors
+from program import charts, forms, selectors
+from program import dashboard as dashboard_reads
 
 PER_PAGE = 25
 
@@ -286,3 +292,172 @@ def partner_team_settings(request, partner):
         ),
         "Seats and email domains saved.",
     )
+
+
+# Dashboard and reports --------------------------------------------------------------------------------------------
+
+
+@require_GET
+@partner_staff_view
+def dashboard(request):
+    """The program at a glance: organisations, the next 30 days, downloads, expiring agreements, the release
+    pipeline. Every figure is read at one instant."""
+    at = timezone.now()
+    first_day, download_series = dashboard_reads.downloads_per_advisory(at=at)
+    context = {
+        "at": at,
+        "status_chart": charts.bar_chart(dashboard_reads.partners_by_status()),
+        "level_chart": charts.bar_chart(dashboard_reads.partners_by_effective_level(at)),
+        "country_chart": charts.bar_chart(dashboard_reads.partners_by_country()),
+        "upcoming": dashboard_reads.upcoming_releases(user=request.user, at=at),
+        "downloads_since": first_day,
+        "downloads": [(series, charts.sparkline_points(series.daily)) for series in download_series],
+        "spark": {"width": charts.SPARK_WIDTH, "height": charts.SPARK_HEIGHT},
+        "expiring": dashboard_reads.expiring_agreements(at),
+        "pipeline": dashboard_reads.release_pipeline(at),
+    }
+    return render(request, "program/dashboard.html", context)
+
+
+def _report_filters(request) -> tuple[forms.ReportFilterForm, dict]:
+    form = forms.ReportFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    since, until = data.get("since"), data.get("until")
+    return form, {
+        "advisory": data.get("advisory", ""),
+        "partner_id": data["partner"].pk if data.get("partner") else None,
+        "since": datetime.combine(since, time.min, tzinfo=UTC) if since else None,
+        "until": datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None,
+    }
+
+
+@require_GET
+@partner_staff_view
+def reports(request):
+    """The report filters, what they match, and the CSV exports of the matching rows."""
+    form, filters = _report_filters(request)
+    named = Advisory.objects.filter(identifier__iexact=filters["advisory"]).first() if filters["advisory"] else None
+    context = {
+        "form": form,
+        "named_advisory": named,
+        "querystring": _querystring(request),
+        "delivery_count": selectors.deliveries_report(**filters).count(),
+        "download_count": selectors.download_events_report(**filters).count(),
+    }
+    return render(request, "program/reports.html", context)
+
+
+def _timestamp(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+@require_GET
+@partner_staff_view
+def partners_csv(request):
+    """The partner list as CSV, with the partner list's filters (one export, every page)."""
+    form = forms.PartnerFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    partners = list(
+        selectors.partner_list(
+            search=filters.get("q", ""),
+            status=filters.get("status", ""),
+            assigned_level=filters.get("assigned_level"),
+            effective_level=filters.get("effective_level"),
+            country=filters.get("country", ""),
+        )
+    )
+    rows = (
+        (
+            partner.pk,
+            partner.legal_name,
+            partner.trading_name,
+            partner.country.code,
+            partner.get_status_display(),
+            partner.get_assigned_level_display(),
+            AccessLevel(partner.effective_level).label,
+            partner.active_members,
+            _timestamp(partner.suspended_until),
+        )
+        for partner in selectors.with_effective_levels(partners)
+    )
+    header = (
+        "id",
+        "legal name",
+        "trading name",
+        "country",
+        "status",
+        "assigned level",
+        "effective level",
+        "active members",
+        "suspended until (UTC)",
+    )
+    return streamed_csv(filename=f"forewarn-partners-{timezone.now():%Y%m%d}.csv", header=header, rows=rows)
+
+
+CSV_CHUNK = 2000
+
+
+@require_GET
+@partner_staff_view
+def deliveries_csv(request):
+    _form, filters = _report_filters(request)
+    rows = (
+        (
+            delivery.pk,
+            delivery.advisory.identifier,
+            delivery.partner.legal_name,
+            delivery.partner.country.code,
+            delivery.get_level_display(),
+            _timestamp(delivery.delivered_at),
+            _timestamp(delivery.notified_at),
+        )
+        for delivery in selectors.deliveries_report(**filters).iterator(chunk_size=CSV_CHUNK)
+    )
+    header = ("delivery", "advisory", "organisation", "country", "level", "delivered (UTC)", "notified (UTC)")
+    return streamed_csv(filename=f"forewarn-deliveries-{timezone.now():%Y%m%d}.csv", header=header, rows=rows)
+
+
+@require_GET
+@partner_staff_view
+def downloads_csv(request):
+    _form, filters = _report_filters(request)
+    rows = (
+        (
+            event.pk,
+            _timestamp(event.created_at),
+            event.advisory.identifier,
+            event.artifact.name if event.artifact else "",
+            event.get_kind_display(),
+            event.partner.legal_name,
+            event.user.email,
+            event.delivery_id or "",
+            event.ip_address or "",
+            event.user_agent,
+        )
+        for event in selectors.download_events_report(**filters).iterator(chunk_size=CSV_CHUNK)
+    )
+    header = (
+        "event",
+        "time (UTC)",
+        "advisory",
+        "file",
+        "kind",
+        "organisation",
+        "user",
+        "delivery",
+        "IP address",
+        "user agent",
+    )
+    return streamed_csv(filename=f"forewarn-downloads-{timezone.now():%Y%m%d}.csv", header=header, rows=rows)
+
+
+@require_GET
+@partner_staff_view
+def distribution_report(request, identifier):
+    """A printable record of one advisory's distribution. Need-to-know: a program manager who may not open the
+    advisory yet (not assigned, not released) is refused unless also a compliance officer."""
+    advisory = get_object_or_404(Advisory, identifier=identifier)
+    if not (is_compliance_officer(request.user) or can_view_content(request.user, advisory)):
+        return render(request, "program/advisories/restricted.html", {"advisory": advisory}, status=403)
+    report = selectors.distribution_report(advisory)
+    return render(request, "program/distribution_report.html", {"report": report, "at": timezone.now()})

@@ -224,7 +224,7 @@ def test_program_manager_reaches_the_management_site(client, manager):
     client.force_login(manager)
 
     assert client.get(reverse("admin:index")).status_code == 200
-    assert client.get(reverse("home")).url == reverse("program_advisories:list")
+    assert client.get(reverse("home")).url == reverse("program:dashboard")
 
 
 @pytest.mark.django_db

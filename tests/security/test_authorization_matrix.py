@@ -82,6 +82,8 @@ MATRIX = {
     "advisories:notices": PARTNER_MEMBER_PAGE,
     "advisories:notices_read": POST_ONLY,
     "advisories:notice_preferences": PARTNER_MEMBER_PAGE,
+    # The partner dashboard explains a suspension too, so every member may open it.
+    "advisories:dashboard": PARTNER_MEMBER_PAGE,
     "program_advisories:list": PROGRAM_MANAGER_PAGE,
     "program_advisories:create": PROGRAM_MANAGER_PAGE,
     "program_advisories:preview": POST_ONLY,
@@ -152,6 +154,13 @@ MATRIX = {
     "protection:partner_record": STAFF_PAGE,
     "api:protection": API_ENDPOINT,
     "api:indicators": API_ENDPOINT,
+    "program:dashboard": STAFF_PAGE,
+    "program:reports": STAFF_PAGE,
+    "program:partners_csv": STAFF_PAGE,
+    "program:deliveries_csv": STAFF_PAGE,
+    "program:downloads_csv": STAFF_PAGE,
+    # Advisory X is released, so need-to-know lets every program manager read its distribution.
+    "program:distribution_report": STAFF_PAGE,
 }
 
 # What non-staff get on the staff site where it is not the login page: its logout just redirects.
