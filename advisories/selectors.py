@@ -37,6 +37,7 @@ from advisories.models import (
     Notice,
     NoticeKind,
     NoticePreference,
+    PartnerIndicator,
     ReleaseCohort,
     ReleaseWave,
     Severity,
@@ -660,3 +661,18 @@ def partner_dashboard(*, access: PartnerAccess, user, since: datetime | None, at
         if is_admin
         else None,
     )
+
+
+def indicators_for_incident(*, incident: LeakIncident) -> list[PartnerIndicator]:
+    """Indicators the receiving organisations reported for the leaked advisory, earliest sighting first, each marked
+    `before_observation` / `before_public_release`: exploitation seen in the wild before the advisory was public is
+    evidence for the timeline of a leak."""
+    indicators = list(
+        PartnerIndicator.objects.filter(advisory_id=incident.advisory_id)
+        .select_related("partner")
+        .order_by("first_seen", "id")
+    )
+    for indicator in indicators:
+        indicator.before_observation = indicator.first_seen < incident.observed_at
+        indicator.before_public_release = indicator.first_seen < incident.advisory.public_release_at
+    return indicators

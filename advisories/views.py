@@ -250,6 +250,7 @@ def _render_incident(request, incident, *, sample_form, status=200):
             "incident": incident,
             "exposures": selectors.exposure_report(incident=incident),
             "later_cohorts": selectors.cohorts_not_yet_released(incident=incident),
+            "indicators": selectors.indicators_for_incident(incident=incident),
             "samples": [
                 (sample, _displayed_trace(sample.trace_result))
                 for sample in incident.samples.select_related("submitted_by")

@@ -352,3 +352,31 @@ def test_a_text_artifact_is_fingerprinted_in_its_comments_only(long_advisory, pa
     assert banner.startswith("# TLP:")
     assert rest.endswith("print('does not')\n")
     assert rest.isascii()
+
+
+@pytest.mark.django_db
+def test_the_leak_page_lists_indicators_partners_saw_in_the_wild_and_when(
+    released, partners, member_of, client, compliance_officer
+):
+    from advisories.protection.services import submit_partner_indicator
+    from compliance.entitlements import partner_access
+
+    reporter = member_of(partners["early"])
+    seen = released.public_release_at - timedelta(days=2)
+    submit_partner_indicator(
+        access=partner_access(reporter),
+        advisory=released,
+        indicator_type="ip",
+        value="203.0.113.9",
+        first_seen=min(seen, timezone.now()),
+        confidence="high",
+    )
+    incident = _open(compliance_officer, released)
+    client.force_login(compliance_officer)
+
+    response = client.get(reverse("leaks:detail", args=[incident.pk]))
+
+    [indicator] = response.context["indicators"]
+    assert (indicator.value, indicator.partner) == ("203.0.113.9", partners["early"])
+    assert indicator.before_public_release
+    assert "before public release" in response.text
