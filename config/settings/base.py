@@ -267,3 +267,19 @@ APPLICATION_VERIFICATION_MAX_AGE = env.int("FOREWARN_APPLICATION_VERIFICATION_HO
 APPLICATION_RATE = env.str("FOREWARN_APPLICATION_RATE", default="5/h")  # POSTs to /apply/ per client address
 INVITATION_MAX_AGE = env.int("FOREWARN_INVITATION_DAYS", default=7) * 24 * 3600
 PARTNER_DEFAULT_SEAT_LIMIT = env.int("FOREWARN_PARTNER_SEAT_LIMIT", default=10)
+
+# Compliance (issue 5): evidence files, periodic reviews, jurisdiction policies taking effect.
+EVIDENCE_MAX_BYTES = env.int("FOREWARN_EVIDENCE_MAX_BYTES", default=25 * 1024 * 1024)
+COMPLIANCE_REVIEW_INTERVAL_MONTHS = env.int("FOREWARN_COMPLIANCE_REVIEW_INTERVAL_MONTHS", default=12)
+# An open review not completed this many days after it fell due is listed as overdue.
+COMPLIANCE_REVIEW_GRACE_DAYS = env.int("FOREWARN_COMPLIANCE_REVIEW_GRACE_DAYS", default=30)
+POLICY_CHECK_INTERVAL_SECONDS = env.float("FOREWARN_POLICY_CHECK_INTERVAL_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["apply-due-jurisdiction-policies"] = {
+    "task": "compliance.tasks.apply_due_jurisdiction_policies",
+    "schedule": timedelta(seconds=POLICY_CHECK_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, round(POLICY_CHECK_INTERVAL_SECONDS * 2))},
+}
+CELERY_BEAT_SCHEDULE["open-due-compliance-reviews"] = {
+    "task": "compliance.tasks.open_due_reviews",
+    "schedule": crontab(hour=5, minute=30),
+}
