@@ -226,3 +226,21 @@ class ComplianceOfficerFactory(UserFactory):
         from core.roles import COMPLIANCE_OFFICERS
 
         self.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
+
+
+class ViolationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "compliance.Violation"
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = "leak"
+    severity = "high"
+    summary = "PoC of FWN-2026-0001 posted on a forum before disclosure."
+
+
+class ComplianceReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "compliance.ComplianceReview"
+
+    partner = factory.SubFactory(PartnerFactory)
+    due_at = factory.LazyFunction(timezone.now)
