@@ -723,12 +723,12 @@ def file_appeal(*, actor, action: EnforcementAction, statement: str) -> Appeal:
         raise PermissionDenied("Only your organisation's partner admins can appeal.")
     if not statement or not statement.strip():
         raise ValidationError({"statement": "Write your statement."})
-    if action.kind == EnforcementKind.REINSTATEMENT:
-        raise ValidationError("A reinstatement cannot be appealed.")
-    if action.overturned_at is not None:
-        raise ValidationError("This action has already been overturned.")
     with transaction.atomic():
-        EnforcementAction.objects.select_for_update().get(pk=action.pk)
+        action = EnforcementAction.objects.select_for_update().get(pk=action.pk)
+        if action.kind == EnforcementKind.REINSTATEMENT:
+            raise ValidationError("A reinstatement cannot be appealed.")
+        if action.overturned_at is not None:
+            raise ValidationError("This action has already been overturned.")
         if action.appeals.filter(status=AppealStatus.FILED).exists():
             raise ValidationError("An appeal against this action is already pending.")
         appeal = Appeal.objects.create(action=action, statement=statement.strip(), filed_by=actor)

@@ -77,7 +77,8 @@ def test_each_action_is_taken_against_a_substantiated_violation_and_audited(
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", list(PUNITIVE))
 @pytest.mark.parametrize(
-    "state", [ViolationStatus.REPORTED, ViolationStatus.INVESTIGATING, ViolationStatus.DISMISSED, ViolationStatus.CLOSED]
+    "state",
+    [ViolationStatus.REPORTED, ViolationStatus.INVESTIGATING, ViolationStatus.DISMISSED, ViolationStatus.CLOSED],
 )
 def test_each_action_is_refused_unless_the_violation_is_substantiated(kind, state, substantiated, compliance_officer):
     Violation.objects.filter(pk=substantiated.pk).update(status=state)
@@ -120,7 +121,9 @@ def test_each_action_is_refused_without_a_reason(kind, substantiated, compliance
             "suspension": lambda: services.suspend_for_violation(
                 violation=substantiated, actor=compliance_officer, reason=""
             ),
-            "removal": lambda: services.remove_for_violation(violation=substantiated, actor=compliance_officer, reason=""),
+            "removal": lambda: services.remove_for_violation(
+                violation=substantiated, actor=compliance_officer, reason=""
+            ),
         }[kind]()
 
 
@@ -196,8 +199,9 @@ def test_a_suspension_starting_at_t_refuses_a_download_at_t_plus_one_second_and_
         )
     with time_machine.travel(start + timedelta(seconds=1), tick=False):
         assert client.get(_download(poc)).status_code == 403
-    with time_machine.travel(until + timedelta(seconds=1), tick=False), django_capture_on_commit_callbacks(
-        execute=True
+    with (
+        time_machine.travel(until + timedelta(seconds=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
     ):
         assert partner_tasks.end_due_suspensions() == 1
         assert client.get(_download(poc)).status_code == 200
