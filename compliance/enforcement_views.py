@@ -328,13 +328,17 @@ def review_detail(request, review_id):
     if review is None:
         raise Http404("No such review.")
     form = forms.ReviewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if _run(
+    recorded = (
+        request.method == "POST"
+        and form.is_valid()
+        and _run(
             request,
             lambda: services.complete_review(review=review, actor=request.user, **form.cleaned_data),
             f"The review of {review.partner} is recorded.",
-        ):
-            return redirect("compliance:review_list")
+        )
+    )
+    if recorded:
+        return redirect("compliance:review_list")
     return render(request, "compliance/review_detail.html", {"review": review, "form": form})
 
 
