@@ -155,3 +155,12 @@ def test_an_overturned_action_cannot_be_appealed_again(cap, partner_admin, compl
 
     with pytest.raises(ValidationError):
         _appeal(cap, partner_admin)
+
+
+@pytest.mark.django_db
+def test_a_reinstatement_cannot_be_appealed(substantiated, partner_admin, compliance_officer):
+    services.suspend_for_violation(violation=substantiated, actor=compliance_officer, reason="Leak")
+    reinstatement = services.reinstate_for_violation(violation=substantiated, actor=compliance_officer, reason="Ok")
+
+    with pytest.raises(ValidationError):
+        _appeal(reinstatement, partner_admin)
