@@ -11,7 +11,6 @@ from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisories import services
 from advisories.models import LeakIncident
@@ -231,10 +230,6 @@ def world(make_partner, member_of, advisory, manager):
     warning = compliance_services.issue_warning(violation=violation, actor=compliance_officer, reason="First warning")
     appeal = compliance_services.file_appeal(actor=admin_a, action=warning, statement="It was a test system.")
     review = ComplianceReviewFactory(partner=organisation_a)
-    # The same device `force_login` (tests/conftest.py) gives the officer.
-    totp_device, _ = TOTPDevice.objects.get_or_create(
-        user=compliance_officer, name="Test authenticator", defaults={"confirmed": True}
-    )
     users = {
         "anonymous": None,
         "analyst_a": analyst_a,
@@ -250,9 +245,7 @@ def world(make_partner, member_of, advisory, manager):
         "artifact_id": advisory.artifacts.get(level=AccessLevel.EARLY).pk,
         "uidb64": "MQ",
         "token": "set-password",
-        # An object that exists whatever the database's sequences: django-otp's device config page answers 500
-        # for a missing device (on PostgreSQL, ids depend on which tests ran before in the same worker).
-        "object_id": str(totp_device.pk),
+        "object_id": "1",
         "pk": organisation_a.agreements.order_by("pk").first().pk,
         "application_id": PartnerApplicationFactory().pk,
         "incident_id": LeakIncident.objects.create(
