@@ -772,7 +772,10 @@ def decide_appeal(*, actor, appeal: Appeal, overturn: bool, decision: str) -> Ap
     with transaction.atomic():
         appeal = Appeal.objects.select_for_update().select_related("action").get(pk=appeal.pk)
         try:
-            appeal.overturn() if overturn else appeal.uphold()
+            if overturn:
+                appeal.overturn()
+            else:
+                appeal.uphold()
         except TransitionNotAllowed:
             raise ValidationError(f"This appeal was already {appeal.get_status_display().lower()}.") from None
         now = timezone.now()

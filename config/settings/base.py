@@ -145,6 +145,9 @@ AXES_USERNAME_FORM_FIELD = "username"
 # Multi-factor authentication (TOTP, with single-use recovery codes) is required of every user; see
 # core.middleware.RequireMultiFactorMiddleware. There is deliberately no setting to turn it off.
 OTP_TOTP_ISSUER = "Forewarn"
+# No one reads another person's TOTP secret (config page, QR code) in the admin; it also keeps those pages from
+# failing (500) for an unknown device id.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # Anonymous access is never granted object permissions: no guardian anonymous user.
 ANONYMOUS_USER_NAME = None
