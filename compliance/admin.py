@@ -1,7 +1,17 @@
 from django.contrib import admin
 
 from compliance import services
-from compliance.models import Agreement, AgreementReminder, ContractVersion, EnforcementAction, JurisdictionPolicy
+from compliance.models import (
+    Agreement,
+    AgreementReminder,
+    Appeal,
+    ComplianceReview,
+    ContractVersion,
+    EnforcementAction,
+    JurisdictionPolicy,
+    PolicyLevelChange,
+    Violation,
+)
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
@@ -91,3 +101,43 @@ class AgreementReminderAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown for reference only: every change goes through the compliance pages and their services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Violation)
+class ViolationAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "partner", "kind", "severity", "status", "reported_at"]
+    list_filter = ["status", "kind", "severity"]
+    list_select_related = ["partner"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "action", "status", "filed_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["action__partner"]
+
+
+@admin.register(ComplianceReview)
+class ComplianceReviewAdmin(ReadOnlyAdmin):
+    list_display = ["partner", "due_at", "status", "outcome", "completed_at"]
+    list_filter = ["status", "outcome"]
+    list_select_related = ["partner"]
+
+
+@admin.register(PolicyLevelChange)
+class PolicyLevelChangeAdmin(ReadOnlyAdmin):
+    list_display = ["policy", "partner", "level_before", "level_after", "recorded_at", "notified_at"]
+    list_select_related = ["policy", "partner"]

@@ -156,9 +156,12 @@ class EntitlementFacts:
         return reasons
 
 
-def entitlement_facts(partners: models.QuerySet, at: datetime) -> dict[int, EntitlementFacts]:
+def entitlement_facts(
+    partners: models.QuerySet, at: datetime, *, extra_policies: Iterable[JurisdictionPolicy] = ()
+) -> dict[int, EntitlementFacts]:
     """The rule's inputs and result at `at` for every partner in the queryset, in five queries whatever their
-    number. `effective_levels` is this without the explanation."""
+    number. `effective_levels` is this without the explanation. `extra_policies` (unsaved) are counted as if
+    stored: what a proposed jurisdiction policy would change (`effective_levels_with_policy`)."""
     partner_rows = list(partners.values("pk", "status", "assigned_level", "country"))
     partner_ids = partners.values("pk")
     versions = list(ContractVersion.objects.filter(effective_at__lte=at))
@@ -178,7 +181,7 @@ def entitlement_facts(partners: models.QuerySet, at: datetime) -> dict[int, Enti
                 valid_until=row["valid_until"],
             )
         )
-    policies = list(JurisdictionPolicy.objects.filter(effective_at__lte=at))
+    policies = list(JurisdictionPolicy.objects.filter(effective_at__lte=at)) + list(extra_policies)
     actions_by_partner: dict[int, list[EnforcementAction]] = defaultdict(list)
     for action in EnforcementAction.objects.filter(
         Q(ends_at__isnull=True) | Q(ends_at__gt=at),
@@ -207,6 +210,14 @@ def entitlement_facts(partners: models.QuerySet, at: datetime) -> dict[int, Enti
 def effective_levels(partners: models.QuerySet, at: datetime) -> dict[int, AccessLevel]:
     """Effective level at `at` of every partner in the queryset, in five queries whatever their number."""
     return {pk: facts.level for pk, facts in entitlement_facts(partners, at).items()}
+
+
+def effective_levels_with_policy(
+    partners: models.QuerySet, at: datetime, *, policy: JurisdictionPolicy
+) -> dict[int, AccessLevel]:
+    """Effective level at `at` of every partner in the queryset if the unsaved `policy` were stored too: the same
+    rule, applied to a hypothetical policy (the preview before a compliance officer saves one)."""
+    return {pk: facts.level for pk, facts in entitlement_facts(partners, at, extra_policies=[policy]).items()}
 
 
 def effective_level(partner: Partner, at: datetime | None = None) -> AccessLevel:

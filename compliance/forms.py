@@ -1,7 +1,11 @@
-from django import forms
+import re
 
-from compliance.models import ContractVersion
+from django import forms
+from django_countries.fields import CountryField
+
+from compliance.models import ContractVersion, EnforcementKind, ReviewOutcome, ViolationKind, ViolationSeverity
 from core.levels import AccessLevel
+from partners.models import Partner, PartnerStatus
 
 REQUIRED_LEVEL_CHOICES = [
     (level.value, f"{level.label} and above") for level in AccessLevel if level != AccessLevel.NONE
@@ -58,3 +62,88 @@ class SignAgreementForm(forms.Form):
         error_messages={"required": "Confirm that you agree to the text, on behalf of your organisation."},
     )
     text_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=64)
+
+
+# Violations, enforcement, appeals, policies, reviews -------------------------------------------------------------
+
+CAP_CHOICES = [(level.value, level.label) for level in AccessLevel if level != AccessLevel.EARLY]
+
+
+class ReportViolationForm(forms.Form):
+    partner = forms.ModelChoiceField(queryset=None, label="Organisation")
+    kind = forms.ChoiceField(choices=ViolationKind.choices)
+    severity = forms.ChoiceField(choices=ViolationSeverity.choices)
+    summary = forms.CharField(max_length=300)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), required=False)
+    related_advisories = forms.CharField(
+        required=False, help_text="Advisory identifiers (FWN-YYYY-NNNN), separated by spaces or commas."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.exclude(status=PartnerStatus.REMOVED).order_by("legal_name")
+
+    def clean_related_advisories(self):
+        identifiers = [part.strip().upper() for part in re.split(r"[\s,]+", self.cleaned_data["related_advisories"])]
+        identifiers = [identifier for identifier in identifiers if identifier]
+        wrong = [identifier for identifier in identifiers if not ADVISORY_IDENTIFIER.fullmatch(identifier)]
+        if wrong:
+            raise forms.ValidationError(f"Not advisory identifiers: {', '.join(wrong)}.")
+        return identifiers
+
+
+ADVISORY_IDENTIFIER = re.compile(r"FWN-\d{4}-\d{4,}")
+
+
+class ViolationTransitionForm(forms.Form):
+    transition = forms.ChoiceField(
+        choices=[
+            ("start_investigation", "Start investigation"),
+            ("substantiate", "Substantiate"),
+            ("dismiss", "Dismiss"),
+            ("close", "Close"),
+        ]
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Investigation note")
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField()
+    description = forms.CharField(max_length=300, required=False)
+
+
+class EnforcementForm(forms.Form):
+    kind = forms.ChoiceField(choices=EnforcementKind.choices)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Sent to the organisation's admins.")
+    cap_level = forms.TypedChoiceField(choices=CAP_CHOICES, coerce=int, required=False, label="Cap (level caps)")
+    ends_at = forms.DateTimeField(
+        widget=UTCDateTimeInput(),
+        required=False,
+        label="Ends (UTC)",
+        help_text="Caps and suspensions; empty: open-ended.",
+    )
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Your statement")
+
+
+class AppealDecisionForm(forms.Form):
+    outcome = forms.ChoiceField(choices=[("uphold", "Uphold the action"), ("overturn", "Overturn the action")])
+    decision = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the organisation's admins.")
+
+
+class JurisdictionPolicyForm(forms.Form):
+    country = CountryField().formfield()
+    cap_level = forms.TypedChoiceField(choices=AccessLevel.choices, coerce=int, help_text="Early lifts a cap.")
+    effective_at = forms.DateTimeField(widget=UTCDateTimeInput(), help_text="UTC.")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReviewForm(forms.Form):
+    findings = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    outcome = forms.ChoiceField(choices=ReviewOutcome.choices)

@@ -9,6 +9,7 @@ from django_fsm import FSMField, transition
 
 from core.levels import AccessLevel
 from core.models import ProtectedStateMixin
+from core.storage import private_storage
 
 
 def text_sha256(text: str) -> str:
@@ -134,6 +135,8 @@ class JurisdictionPolicy(models.Model):
     reason = models.TextField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the task that re-evaluated every partner once the policy took effect.
+    applied_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["country", "-effective_at"]
@@ -161,6 +164,11 @@ class EnforcementAction(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField()
+    violation = models.ForeignKey(
+        "compliance.Violation", null=True, blank=True, on_delete=models.PROTECT, related_name="enforcement_actions"
+    )
+    # Set when an appeal overturned the action (a cap or suspension then ended at that moment).
+    overturned_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -209,6 +217,7 @@ class Violation(ProtectedStateMixin, models.Model):
     severity = models.CharField(max_length=20, choices=ViolationSeverity.choices)
     status = FSMField(choices=ViolationStatus.choices, default=ViolationStatus.REPORTED, protected=True)
     summary = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
     evidence = models.JSONField(default=dict, blank=True)
     # Advisory identifiers (FWN-...): compliance sits below advisories and does not reference its models.
     related_advisories = models.JSONField(default=list, blank=True)
@@ -238,4 +247,140 @@ class Violation(ProtectedStateMixin, models.Model):
         field=status, source=[ViolationStatus.SUBSTANTIATED, ViolationStatus.DISMISSED], target=ViolationStatus.CLOSED
     )
     def close(self):
+        pass
+
+
+def evidence_upload_path(instance, filename: str) -> str:
+    # The stored name carries no part of the uploaded name: the original name is kept in the row.
+    return f"evidence/{instance.violation_id}/{timezone.now():%Y%m%d%H%M%S}-{instance.sha256[:16]}"
+
+
+class ViolationNote(models.Model):
+    """One entry of a violation's investigation log, written by a compliance officer. Never changed."""
+
+    violation = models.ForeignKey(Violation, on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"Note on violation {self.violation_id} by {self.author}"
+
+
+class EvidenceFile(models.Model):
+    """A file attached to a violation as evidence, in private storage (no URL), with its size and SHA-256."""
+
+    violation = models.ForeignKey(Violation, on_delete=models.PROTECT, related_name="evidence_files")
+    original_name = models.CharField(max_length=255)
+    description = models.CharField(max_length=300, blank=True)
+    file = models.FileField(storage=private_storage, upload_to=evidence_upload_path, max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.sha256[:12]})"
+
+
+class AppealStatus(models.TextChoices):
+    FILED = "filed", "Filed"
+    UPHELD = "upheld", "Upheld"
+    OVERTURNED = "overturned", "Overturned"
+
+
+class Appeal(ProtectedStateMixin, models.Model):
+    """A partner admin's written appeal against an enforcement action; a compliance officer upholds or overturns
+    it. filed -> upheld | overturned."""
+
+    action = models.ForeignKey("compliance.EnforcementAction", on_delete=models.PROTECT, related_name="appeals")
+    statement = models.TextField()
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    filed_at = models.DateTimeField(default=timezone.now)
+    status = FSMField(choices=AppealStatus.choices, default=AppealStatus.FILED, protected=True)
+    decision = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-filed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action"], condition=models.Q(status="filed"), name="one_pending_appeal_per_action"
+            )
+        ]
+
+    def __str__(self):
+        return f"Appeal against {self.action} ({self.get_status_display()})"
+
+    @transition(field=status, source=AppealStatus.FILED, target=AppealStatus.UPHELD)
+    def uphold(self):
+        pass
+
+    @transition(field=status, source=AppealStatus.FILED, target=AppealStatus.OVERTURNED)
+    def overturn(self):
+        pass
+
+
+class PolicyLevelChange(models.Model):
+    """What a jurisdiction policy changed for one organisation when it took effect: recorded once (unique per
+    policy and organisation) by the task that re-evaluates every partner at the effective time."""
+
+    policy = models.ForeignKey(JurisdictionPolicy, on_delete=models.PROTECT, related_name="level_changes")
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="policy_level_changes")
+    level_before = models.PositiveSmallIntegerField(choices=AccessLevel.choices)
+    level_after = models.PositiveSmallIntegerField(choices=AccessLevel.choices)
+    recorded_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        constraints = [models.UniqueConstraint(fields=["policy", "partner"], name="one_level_change_per_policy")]
+
+    def __str__(self):
+        return f"{self.partner}: {self.get_level_before_display()} -> {self.get_level_after_display()}"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+
+
+class ReviewOutcome(models.TextChoices):
+    SATISFACTORY = "satisfactory", "Satisfactory"
+    CONCERNS = "concerns", "Concerns noted"
+    ACTION_REQUIRED = "action_required", "Action required"
+
+
+class ComplianceReview(ProtectedStateMixin, models.Model):
+    """The periodic review of one organisation. open -> completed; at most one open review per organisation."""
+
+    partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="compliance_reviews")
+    due_at = models.DateTimeField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    status = FSMField(choices=ReviewStatus.choices, default=ReviewStatus.OPEN, protected=True)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    findings = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=ReviewOutcome.choices, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner"], condition=models.Q(status="open"), name="one_open_review")
+        ]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self):
+        return f"Review of {self.partner} due {self.due_at:%Y-%m-%d}"
+
+    @transition(field=status, source=ReviewStatus.OPEN, target=ReviewStatus.COMPLETED)
+    def complete(self):
         pass

@@ -5,10 +5,22 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, QuerySet
+from django.conf import settings
+from django.db.models import Count, Prefetch, QuerySet
 
 from compliance.entitlements import SignedAgreement, covered_until, covering_agreement, current_versions
-from compliance.models import Agreement, ContractVersion
+from compliance.models import (
+    Agreement,
+    Appeal,
+    AppealStatus,
+    ComplianceReview,
+    ContractVersion,
+    EnforcementAction,
+    JurisdictionPolicy,
+    ReviewStatus,
+    Violation,
+    ViolationNote,
+)
 from partners.models import Partner, PartnerStatus
 
 UPCOMING_EXPIRY_WINDOW = timedelta(days=30)
@@ -142,3 +154,78 @@ def is_superseded(version: ContractVersion, at: datetime) -> bool:
     return ContractVersion.objects.filter(
         contract_key=version.contract_key, version__gt=version.version, effective_at__lte=at
     ).exists()
+
+
+# Violations, enforcement, appeals, policies, reviews -------------------------------------------------------------
+
+
+def violation_queue(*, status: str = "") -> QuerySet[Violation]:
+    """Violations, newest first, with their organisation; one query for a page."""
+    violations = Violation.objects.select_related("partner", "reported_by")
+    return violations.filter(status=status) if status else violations
+
+
+def violation_record(*, violation_id: int) -> Violation | None:
+    """One violation with its notes, evidence files, and enforcement actions (with their appeals)."""
+    return (
+        Violation.objects.select_related("partner", "reported_by")
+        .prefetch_related(
+            Prefetch("notes", queryset=ViolationNote.objects.select_related("author")),
+            "evidence_files",
+            Prefetch(
+                "enforcement_actions",
+                queryset=EnforcementAction.objects.select_related("created_by").prefetch_related("appeals"),
+            ),
+        )
+        .filter(pk=violation_id)
+        .first()
+    )
+
+
+def appeal_queue(*, status: str = AppealStatus.FILED) -> QuerySet[Appeal]:
+    """Appeals (pending by default), oldest first, with the action and organisation."""
+    appeals = Appeal.objects.select_related("action__partner", "action__violation", "filed_by", "decided_by")
+    return (appeals.filter(status=status) if status else appeals).order_by("filed_at")
+
+
+def appeal_record(*, appeal_id: int) -> Appeal | None:
+    return appeal_queue(status="").filter(pk=appeal_id).first()
+
+
+def jurisdiction_policies() -> QuerySet[JurisdictionPolicy]:
+    """Every policy version, by country, newest first, with how many organisations it changed."""
+    return (
+        JurisdictionPolicy.objects.select_related("created_by")
+        .annotate(changed=Count("level_changes"))
+        .order_by("country", "-effective_at")
+    )
+
+
+def open_reviews() -> QuerySet[ComplianceReview]:
+    return ComplianceReview.objects.filter(status=ReviewStatus.OPEN).select_related("partner").order_by("due_at")
+
+
+def overdue_reviews(*, at: datetime) -> QuerySet[ComplianceReview]:
+    """Open reviews not completed within the grace period after they fell due, most overdue first."""
+    return open_reviews().filter(due_at__lt=at - timedelta(days=settings.COMPLIANCE_REVIEW_GRACE_DAYS))
+
+
+def completed_reviews() -> QuerySet[ComplianceReview]:
+    return (
+        ComplianceReview.objects.filter(status=ReviewStatus.COMPLETED)
+        .select_related("partner", "reviewer")
+        .order_by("-completed_at")
+    )
+
+
+def review_record(*, review_id: int) -> ComplianceReview | None:
+    return ComplianceReview.objects.select_related("partner", "reviewer").filter(pk=review_id).first()
+
+
+def enforcement_actions_of_partner(*, partner: Partner) -> QuerySet[EnforcementAction]:
+    """What the program did about an organisation, newest first, with its appeals: the partner admins' page."""
+    return EnforcementAction.objects.filter(partner=partner).prefetch_related("appeals").order_by("-starts_at")
+
+
+def partner_enforcement_action_or_none(*, partner: Partner, action_id: int) -> EnforcementAction | None:
+    return EnforcementAction.objects.filter(partner=partner, pk=action_id).first()

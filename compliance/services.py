@@ -1,25 +1,47 @@
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
+from django_fsm import TransitionNotAllowed
 
-from compliance.entitlements import SignedAgreement, counts_until
+from compliance.entitlements import SignedAgreement, counts_until, effective_levels, effective_levels_with_policy
 from compliance.models import (
     Agreement,
     AgreementReminder,
+    Appeal,
+    AppealStatus,
+    ComplianceReview,
     ContractVersion,
+    EnforcementAction,
+    EnforcementKind,
+    EvidenceFile,
     JurisdictionPolicy,
+    PolicyLevelChange,
     ReminderKind,
+    ReviewOutcome,
+    ReviewStatus,
     Violation,
+    ViolationNote,
+    ViolationStatus,
     text_sha256,
 )
 from core.levels import AccessLevel
-from core.roles import require_compliance_officer, require_program_manager
+from core.roles import (
+    COMPLIANCE_OFFICERS,
+    PROGRAM_MANAGERS,
+    require_compliance_officer,
+    require_program_manager,
+    require_staff_role,
+)
 from core.services import record_audit_event
+from partners import services as partner_services
 from partners.models import MemberRole, Partner, PartnerMembership, PartnerStatus
 from partners.signals import standing_changed
 
@@ -312,8 +334,9 @@ def send_due_agreement_reminders(*, now: datetime | None = None) -> int:
 def set_jurisdiction_policy(
     *, actor, country: str, cap_level: int, effective_at: datetime, reason: str
 ) -> JurisdictionPolicy:
-    """Add a versioned country cap, in force from `effective_at`. A written reason is required."""
-    require_program_manager(actor)
+    """Add a versioned country cap, in force from `effective_at`. A written reason is required. Compliance officers
+    (and program managers) only. At the effective time `apply_due_jurisdiction_policies` records what changed."""
+    require_staff_role(actor, COMPLIANCE_OFFICERS, PROGRAM_MANAGERS)
     if not reason.strip():
         raise ValidationError({"reason": "A written reason is required."})
     with transaction.atomic():
@@ -333,16 +356,18 @@ def set_jurisdiction_policy(
 
 def report_violation(
     *, actor, partner, kind: str, severity: str, summary: str, evidence: dict | None = None,
-    related_advisories: list[str] | None = None,
+    related_advisories: list[str] | None = None, description: str = "",
 ) -> Violation:  # fmt: skip
-    """Record a suspected violation by a partner (status `reported`) with its evidence. Compliance officers only."""
-    require_compliance_officer(actor)
+    """Record a suspected violation by a partner (status `reported`) with its evidence. Compliance officers and
+    program managers only."""
+    require_staff_role(actor, COMPLIANCE_OFFICERS, PROGRAM_MANAGERS)
     with transaction.atomic():
         violation = Violation(
             partner=partner,
             kind=kind,
             severity=severity,
             summary=summary,
+            description=description.strip(),
             evidence=evidence or {},
             related_advisories=related_advisories or [],
             reported_by=actor,
@@ -361,3 +386,610 @@ def report_violation(
             },
         )
     return violation
+
+
+# Violations ------------------------------------------------------------------------------------------------------
+
+EVIDENCE_SIGNATURES = {
+    b"%PDF-": "application/pdf",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"PK\x03\x04": "application/zip",
+}
+EVIDENCE_SNIFF_BYTES = 2048
+
+
+def evidence_content_type(head: bytes) -> str:
+    """The type of an evidence file from its first bytes: PDF, PNG, JPEG, ZIP or UTF-8 text (logs, emails, forum
+    posts). Anything else is refused, and so is HTML (a browser would render it)."""
+    for signature, content_type in EVIDENCE_SIGNATURES.items():
+        if head.startswith(signature):
+            return content_type
+    if not head:
+        raise ValidationError("The file is empty.")
+    text = head.removeprefix(b"\xef\xbb\xbf")
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the sniffed prefix is still text.
+        if error.start < len(text) - 3 or b"\x00" in text:
+            raise ValidationError("Evidence may be text (UTF-8), PDF, PNG, JPEG or ZIP; not this format.") from None
+    if b"\x00" in text:
+        raise ValidationError("Evidence may be text (UTF-8), PDF, PNG, JPEG or ZIP; not this format.")
+    if text.lstrip().lower().startswith((b"<!doctype html", b"<html", b"<svg", b"<?xml", b"<script")):
+        raise ValidationError("HTML, SVG and XML evidence must be wrapped in a ZIP.")
+    return "text/plain"
+
+
+def _locked_violation(violation: Violation) -> Violation:
+    return Violation.objects.select_for_update().select_related("partner").get(pk=violation.pk)
+
+
+def _run_violation_transition(*, violation: Violation, actor, transition_name: str, note: str) -> Violation:
+    require_compliance_officer(actor)
+    if not note or not note.strip():
+        raise ValidationError({"note": "Explain the step in a note."})
+    with transaction.atomic():
+        violation = _locked_violation(violation)
+        previous = violation.status
+        try:
+            getattr(violation, transition_name)()
+        except TransitionNotAllowed:
+            raise ValidationError(
+                f"A {violation.get_status_display().lower()} violation cannot be {TRANSITION_VERBS[transition_name]}."
+            ) from None
+        violation.save()
+        ViolationNote.objects.create(violation=violation, author=actor, text=note.strip())
+        record_audit_event(
+            actor=actor,
+            action=f"violation.{violation.status}",
+            target=violation,
+            details={"from": previous, "to": violation.status, "note": note.strip(), "partner": violation.partner_id},
+        )
+    return violation
+
+
+TRANSITION_VERBS = {
+    "start_investigation": "taken into investigation",
+    "substantiate": "substantiated",
+    "dismiss": "dismissed",
+    "close": "closed",
+}
+
+
+def start_investigation(*, violation: Violation, actor, note: str) -> Violation:
+    """reported -> investigating. Compliance officers only, with a note; refused from any other state."""
+    return _run_violation_transition(violation=violation, actor=actor, transition_name="start_investigation", note=note)
+
+
+def substantiate_violation(*, violation: Violation, actor, note: str) -> Violation:
+    """investigating -> substantiated: the findings support the report; enforcement may follow."""
+    return _run_violation_transition(violation=violation, actor=actor, transition_name="substantiate", note=note)
+
+
+def dismiss_violation(*, violation: Violation, actor, note: str) -> Violation:
+    """investigating -> dismissed: the findings do not support the report."""
+    return _run_violation_transition(violation=violation, actor=actor, transition_name="dismiss", note=note)
+
+
+def close_violation(*, violation: Violation, actor, note: str) -> Violation:
+    """substantiated | dismissed -> closed."""
+    return _run_violation_transition(violation=violation, actor=actor, transition_name="close", note=note)
+
+
+def add_investigation_note(*, violation: Violation, actor, text: str) -> ViolationNote:
+    """Append a note to the investigation log of an open violation (not closed). Compliance officers only."""
+    require_compliance_officer(actor)
+    if not text or not text.strip():
+        raise ValidationError({"text": "A note needs a text."})
+    with transaction.atomic():
+        violation = _locked_violation(violation)
+        if violation.status == ViolationStatus.CLOSED:
+            raise ValidationError("A closed violation takes no more notes.")
+        note = ViolationNote.objects.create(violation=violation, author=actor, text=text.strip())
+        record_audit_event(actor=actor, action="violation.note_added", target=violation, details={"note": note.pk})
+    return note
+
+
+def attach_evidence(*, violation: Violation, actor, uploaded_file, description: str = "") -> EvidenceFile:
+    """Store an evidence file for a violation that is not closed, in private storage, with its size, SHA-256
+    and a type recognised from its content. Refuses files over EVIDENCE_MAX_BYTES and types other than text, PDF,
+    PNG, JPEG or ZIP. Compliance officers only."""
+    require_compliance_officer(actor)
+    if uploaded_file.size > settings.EVIDENCE_MAX_BYTES:
+        raise ValidationError(
+            {"file": f"Evidence files may be at most {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MiB."}
+        )
+    uploaded_file.seek(0)
+    try:
+        content_type = evidence_content_type(uploaded_file.read(EVIDENCE_SNIFF_BYTES))
+    except ValidationError as error:
+        raise ValidationError({"file": error.messages}) from None
+    uploaded_file.seek(0)
+    digest = hashlib.sha256()
+    for chunk in uploaded_file.chunks():
+        digest.update(chunk)
+    uploaded_file.seek(0)
+    with transaction.atomic():
+        violation = _locked_violation(violation)
+        if violation.status == ViolationStatus.CLOSED:
+            raise ValidationError("A closed violation takes no more evidence.")
+        evidence = EvidenceFile(
+            violation=violation,
+            original_name=(uploaded_file.name or "evidence")[-255:],
+            description=description.strip()[:300],
+            content_type=content_type,
+            size=uploaded_file.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor,
+        )
+        evidence.file.save("evidence", uploaded_file, save=False)
+        evidence.save()
+        record_audit_event(
+            actor=actor,
+            action="violation.evidence_attached",
+            target=violation,
+            details={
+                "evidence": evidence.pk,
+                "name": evidence.original_name,
+                "sha256": evidence.sha256,
+                "size": evidence.size,
+                "content_type": content_type,
+            },
+        )
+    return evidence
+
+
+# Enforcement -----------------------------------------------------------------------------------------------------
+
+PUNITIVE_KINDS = (
+    EnforcementKind.WARNING,
+    EnforcementKind.LEVEL_CAP,
+    EnforcementKind.SUSPENSION,
+    EnforcementKind.REMOVAL,
+)
+# Suspension, removal and reinstatement are announced by the partner lifecycle's own notice (with the reason).
+KINDS_NOTIFIED_HERE = (EnforcementKind.WARNING, EnforcementKind.LEVEL_CAP)
+
+
+def _require_enforceable(violation: Violation, kind: str) -> Violation:
+    violation = Violation.objects.select_related("partner").get(pk=violation.pk)
+    if kind in PUNITIVE_KINDS and violation.status != ViolationStatus.SUBSTANTIATED:
+        raise ValidationError("Only a substantiated violation can lead to a warning, a cap, a suspension or removal.")
+    if violation.partner.status == PartnerStatus.REMOVED:
+        raise ValidationError("The organisation is removed; no further action can be taken against it.")
+    return violation
+
+
+def _record_action(
+    *, violation: Violation, actor, kind: str, reason: str, starts_at: datetime, ends_at=None, cap_level=None
+) -> EnforcementAction:
+    action = EnforcementAction(
+        partner=violation.partner,
+        violation=violation,
+        kind=kind,
+        cap_level=cap_level,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason.strip(),
+        created_by=actor,
+    )
+    action.full_clean()
+    action.save()
+    details = {"partner": violation.partner_id, "violation": violation.pk, "kind": kind, "reason": action.reason}
+    if cap_level is not None:
+        details["cap"] = AccessLevel(cap_level).label
+    if ends_at is not None:
+        details["ends_at"] = ends_at
+    record_audit_event(actor=actor, action=f"enforcement.{kind}", target=action, details=details)
+    if kind in KINDS_NOTIFIED_HERE:
+        from compliance.tasks import send_enforcement_notice
+
+        action_id = action.pk
+        transaction.on_commit(lambda: send_enforcement_notice.delay(action_id))
+    return action
+
+
+def _require_reason(reason: str) -> None:
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "A written reason is required."})
+
+
+def issue_warning(*, violation: Violation, actor, reason: str) -> EnforcementAction:
+    """A formal warning for a substantiated violation; changes no access. The partner's admins are told why."""
+    require_compliance_officer(actor)
+    _require_reason(reason)
+    with transaction.atomic():
+        violation = _require_enforceable(violation, EnforcementKind.WARNING)
+        return _record_action(
+            violation=violation, actor=actor, kind=EnforcementKind.WARNING, reason=reason, starts_at=timezone.now()
+        )
+
+
+def impose_level_cap(
+    *, violation: Violation, actor, cap_level: int, reason: str, ends_at: datetime | None = None
+) -> EnforcementAction:
+    """Cap the organisation's effective level (e.g. standard: no PoC) from now, until `ends_at` or for good. It
+    takes effect at once through the entitlement rule. Refuses a cap of early (no cap) and an end in the past."""
+    require_compliance_officer(actor)
+    _require_reason(reason)
+    if cap_level not in (AccessLevel.NONE, AccessLevel.GENERIC, AccessLevel.STANDARD):
+        raise ValidationError({"cap_level": "A cap must be below early: none, generic or standard."})
+    now = timezone.now()
+    if ends_at is not None and ends_at <= now:
+        raise ValidationError({"ends_at": "A cap must end in the future."})
+    with transaction.atomic():
+        violation = _require_enforceable(violation, EnforcementKind.LEVEL_CAP)
+        return _record_action(
+            violation=violation,
+            actor=actor,
+            kind=EnforcementKind.LEVEL_CAP,
+            reason=reason,
+            starts_at=now,
+            ends_at=ends_at,
+            cap_level=cap_level,
+        )
+
+
+def suspend_for_violation(
+    *, violation: Violation, actor, reason: str, until: datetime | None = None
+) -> EnforcementAction:
+    """Suspend the organisation for a substantiated violation, until `until` (the timed-suspension task ends it)
+    or until reinstated, through the partner lifecycle (which notifies the admins). Refuses what
+    `suspend_partner` refuses (not active, an end in the past)."""
+    require_compliance_officer(actor)
+    _require_reason(reason)
+    with transaction.atomic():
+        violation = _require_enforceable(violation, EnforcementKind.SUSPENSION)
+        partner_services.suspend_partner(partner=violation.partner, actor=actor, reason=reason, until=until)
+        return _record_action(
+            violation=violation,
+            actor=actor,
+            kind=EnforcementKind.SUSPENSION,
+            reason=reason,
+            starts_at=timezone.now(),
+            ends_at=until,
+        )
+
+
+def remove_for_violation(*, violation: Violation, actor, reason: str) -> EnforcementAction:
+    """Remove the organisation for good (DESIGN.md: removal is final), through the partner lifecycle."""
+    require_compliance_officer(actor)
+    _require_reason(reason)
+    with transaction.atomic():
+        violation = _require_enforceable(violation, EnforcementKind.REMOVAL)
+        partner_services.remove_partner(partner=violation.partner, actor=actor, reason=reason)
+        return _record_action(
+            violation=violation, actor=actor, kind=EnforcementKind.REMOVAL, reason=reason, starts_at=timezone.now()
+        )
+
+
+def reinstate_for_violation(*, violation: Violation, actor, reason: str) -> EnforcementAction:
+    """Reinstate an organisation suspended over `violation`; open suspensions over it end now. Missed waves are
+    delivered by the partner lifecycle's signal. Refuses an organisation that is not suspended."""
+    require_compliance_officer(actor)
+    _require_reason(reason)
+    with transaction.atomic():
+        violation = _require_enforceable(violation, EnforcementKind.REINSTATEMENT)
+        partner_services.reinstate_partner(partner=violation.partner, actor=actor, reason=reason)
+        now = timezone.now()
+        _end_open_suspensions(partner_id=violation.partner_id, at=now)
+        return _record_action(
+            violation=violation, actor=actor, kind=EnforcementKind.REINSTATEMENT, reason=reason, starts_at=now
+        )
+
+
+def _end_open_suspensions(*, partner_id: int, at: datetime) -> None:
+    EnforcementAction.objects.filter(
+        Q(ends_at__isnull=True) | Q(ends_at__gt=at), partner_id=partner_id, kind=EnforcementKind.SUSPENSION
+    ).update(ends_at=at)
+
+
+def send_enforcement_notice(*, action_id: int) -> int:
+    """Email the organisation's active admins about a warning or a level cap, with the reason."""
+    action = EnforcementAction.objects.select_related("partner").get(pk=action_id)
+    recipients = list(
+        PartnerMembership.objects.filter(
+            partner=action.partner, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+        ).values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return 0
+    if action.kind == EnforcementKind.LEVEL_CAP:
+        headline = f"{action.partner}: access capped at {action.get_cap_level_display()} by the Forewarn program"
+        until = f"{action.ends_at:%Y-%m-%d %H:%M} UTC" if action.ends_at else "further notice"
+        effect = f"From {action.starts_at:%Y-%m-%d %H:%M} UTC until {until}."
+    else:
+        headline = f"{action.partner}: formal warning from the Forewarn program"
+        effect = "This warning does not change your access."
+    body = (
+        f"{headline}.\n\nReason: {action.reason}\n{effect}\n\n"
+        f"A partner admin may appeal: {settings.FOREWARN_PORTAL_URL}/portal/appeals/\n"
+    )
+    send_mail(f"[Forewarn] {headline}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return len(recipients)
+
+
+# Appeals ---------------------------------------------------------------------------------------------------------
+
+
+def file_appeal(*, actor, action: EnforcementAction, statement: str) -> Appeal:
+    """A partner admin appeals an enforcement action against their own organisation with a written statement.
+    Refuses anyone else, a reinstatement, an action already overturned and a second pending appeal."""
+    is_admin = PartnerMembership.objects.filter(
+        user=actor, partner_id=action.partner_id, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+    ).exists()
+    if not is_admin:
+        raise PermissionDenied("Only your organisation's partner admins can appeal.")
+    if not statement or not statement.strip():
+        raise ValidationError({"statement": "Write your statement."})
+    with transaction.atomic():
+        action = EnforcementAction.objects.select_for_update().get(pk=action.pk)
+        if action.kind == EnforcementKind.REINSTATEMENT:
+            raise ValidationError("A reinstatement cannot be appealed.")
+        if action.overturned_at is not None:
+            raise ValidationError("This action has already been overturned.")
+        if action.appeals.filter(status=AppealStatus.FILED).exists():
+            raise ValidationError("An appeal against this action is already pending.")
+        appeal = Appeal.objects.create(action=action, statement=statement.strip(), filed_by=actor)
+        record_audit_event(
+            actor=actor,
+            action="appeal.filed",
+            target=appeal,
+            details={"enforcement_action": action.pk, "partner": action.partner_id},
+        )
+    return appeal
+
+
+def _overturn_effect(*, action: EnforcementAction, actor, decision: str, at: datetime) -> None:
+    """Undo an action through the same services that applied it."""
+    if action.kind == EnforcementKind.REMOVAL:
+        raise ValidationError(
+            "A removal cannot be overturned: removal is final. Uphold the appeal, or invite the organisation to "
+            "apply again."
+        )
+    if action.kind in (EnforcementKind.LEVEL_CAP, EnforcementKind.SUSPENSION) and (
+        action.ends_at is None or action.ends_at > at
+    ):
+        action.ends_at = at
+    if action.kind == EnforcementKind.SUSPENSION:
+        partner = Partner.objects.get(pk=action.partner_id)
+        if partner.status == PartnerStatus.SUSPENDED:
+            partner_services.reinstate_partner(
+                partner=partner, actor=actor, reason=f"Appeal against the suspension overturned: {decision}"
+            )
+    action.overturned_at = at
+    action.save(update_fields=["ends_at", "overturned_at"])
+
+
+def decide_appeal(*, actor, appeal: Appeal, overturn: bool, decision: str) -> Appeal:
+    """A compliance officer upholds or overturns a pending appeal, with a written decision. Overturning restores
+    the state before the action: a cap ends now, a suspension ends now (the organisation is reinstated), a warning
+    is withdrawn; a removal cannot be overturned (refused). The organisation's admins are told."""
+    require_compliance_officer(actor)
+    if not decision or not decision.strip():
+        raise ValidationError({"decision": "Write the decision and its reasons."})
+    with transaction.atomic():
+        appeal = Appeal.objects.select_for_update().select_related("action").get(pk=appeal.pk)
+        try:
+            if overturn:
+                appeal.overturn()
+            else:
+                appeal.uphold()
+        except TransitionNotAllowed:
+            raise ValidationError(f"This appeal was already {appeal.get_status_display().lower()}.") from None
+        now = timezone.now()
+        if overturn:
+            action = EnforcementAction.objects.select_for_update().get(pk=appeal.action_id)
+            _overturn_effect(action=action, actor=actor, decision=decision.strip(), at=now)
+        appeal.decision = decision.strip()
+        appeal.decided_by = actor
+        appeal.decided_at = now
+        appeal.save()
+        record_audit_event(
+            actor=actor,
+            action=f"appeal.{appeal.status}",
+            target=appeal,
+            details={"enforcement_action": appeal.action_id, "decision": appeal.decision},
+        )
+        from compliance.tasks import send_appeal_decision
+
+        appeal_id = appeal.pk
+        transaction.on_commit(lambda: send_appeal_decision.delay(appeal_id))
+    return appeal
+
+
+def send_appeal_decision(*, appeal_id: int) -> int:
+    """Email the organisation's active admins the decision on its appeal."""
+    appeal = Appeal.objects.select_related("action__partner").get(pk=appeal_id)
+    partner = appeal.action.partner
+    recipients = list(
+        PartnerMembership.objects.filter(
+            partner=partner, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+        ).values_list("user__email", flat=True)
+    )
+    if not recipients:
+        return 0
+    headline = f"{partner}: your appeal against the {appeal.action.get_kind_display().lower()} is {appeal.status}"
+    body = f"{headline}.\n\nDecision: {appeal.decision}\n\nPortal: {settings.FOREWARN_PORTAL_URL}/portal/appeals/\n"
+    send_mail(f"[Forewarn] {headline}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return len(recipients)
+
+
+# Jurisdiction policies taking effect -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelChange:
+    partner: Partner
+    before: AccessLevel
+    after: AccessLevel
+
+
+def preview_jurisdiction_policy(*, country: str, cap_level: int, effective_at: datetime) -> list[LevelChange]:
+    """The organisations (not removed) whose effective level at `effective_at` would differ if this policy were
+    saved, with the level without and with it: the entitlement rule evaluated on the hypothetical policy."""
+    partners = Partner.objects.filter(country=country).exclude(status=PartnerStatus.REMOVED)
+    proposed = JurisdictionPolicy(country=country, cap_level=cap_level, effective_at=effective_at)
+    before = effective_levels(partners, effective_at)
+    after = effective_levels_with_policy(partners, effective_at, policy=proposed)
+    by_id = partners.in_bulk(list(before))
+    return sorted(
+        (
+            LevelChange(partner=by_id[pk], before=before[pk], after=after[pk])
+            for pk in before
+            if before[pk] != after[pk]
+        ),
+        key=lambda change: change.partner.legal_name,
+    )
+
+
+def apply_due_jurisdiction_policies(*, now: datetime | None = None) -> list[int]:
+    """For each policy whose effective time has come and that was not applied yet: re-evaluate every organisation
+    of its country (level just before and at the effective time, by the entitlement rule), record each change
+    once (a row per policy and organisation), audit, notify each changed organisation's admins once, and mark the
+    policy applied. Access itself changed at the effective time through the live rule; this records and tells.
+    Policies locked by a concurrent run are skipped. Returns the ids applied."""
+    at = now or timezone.now()
+    applied = []
+    while True:
+        with transaction.atomic():
+            policy = (
+                JurisdictionPolicy.objects.select_for_update(skip_locked=True)
+                .filter(applied_at__isnull=True, effective_at__lte=at)
+                .exclude(pk__in=applied)
+                .order_by("effective_at")
+                .first()
+            )
+            if policy is None:
+                return applied
+            partners = Partner.objects.filter(country=policy.country).exclude(status=PartnerStatus.REMOVED)
+            before = effective_levels(partners, policy.effective_at - timedelta(microseconds=1))
+            after = effective_levels(partners, policy.effective_at)
+            changes = [
+                PolicyLevelChange(
+                    policy=policy, partner_id=pk, level_before=before[pk], level_after=after[pk], recorded_at=at
+                )
+                for pk in before
+                if before[pk] != after[pk]
+            ]
+            PolicyLevelChange.objects.bulk_create(changes, ignore_conflicts=True)
+            policy.applied_at = at
+            policy.save(update_fields=["applied_at"])
+            record_audit_event(
+                actor=None,
+                action="jurisdiction_policy.applied",
+                target=policy,
+                details={
+                    "changed": {
+                        str(c.partner_id): [AccessLevel(c.level_before).label, AccessLevel(c.level_after).label]
+                        for c in changes
+                    }
+                },
+            )
+            from compliance.tasks import send_policy_change_notices
+
+            policy_id = policy.pk
+            transaction.on_commit(lambda policy_id=policy_id: send_policy_change_notices.delay(policy_id))
+        applied.append(policy.pk)
+
+
+def send_policy_change_notices(*, policy_id: int) -> int:
+    """Tell each organisation whose level a policy changed, once (the row's `notified_at`)."""
+    sent = 0
+    while True:
+        with transaction.atomic():
+            change = (
+                PolicyLevelChange.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("policy", "partner")
+                .filter(policy_id=policy_id, notified_at__isnull=True)
+                .first()
+            )
+            if change is None:
+                return sent
+            change.notified_at = timezone.now()
+            change.save(update_fields=["notified_at"])
+            recipients = list(
+                PartnerMembership.objects.filter(
+                    partner=change.partner, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+                ).values_list("user__email", flat=True)
+            )
+            if recipients:
+                policy = change.policy
+                headline = (
+                    f"{change.partner}: access level changes from {change.get_level_before_display()} to "
+                    f"{change.get_level_after_display()}"
+                )
+                body = (
+                    f"{headline}, from {policy.effective_at:%Y-%m-%d %H:%M} UTC, under the program's policy for "
+                    f"{policy.country.name}.\n\nReason: {policy.reason}\n"
+                )
+                # Inside the transaction: if sending fails, the row stays unnotified and the next run retries.
+                send_mail(f"[Forewarn] {headline}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+                sent += 1
+
+
+# Periodic reviews ------------------------------------------------------------------------------------------------
+
+
+def review_interval() -> relativedelta:
+    return relativedelta(months=settings.COMPLIANCE_REVIEW_INTERVAL_MONTHS)
+
+
+def open_due_reviews(*, now: datetime | None = None) -> list[int]:
+    """Open a review for every active organisation whose last review was completed (or, never reviewed, which
+    joined) one review interval ago or more, unless one is open already (unique per organisation, so repeated or
+    concurrent runs open each at most once). Returns the ids of the reviews opened."""
+    at = now or timezone.now()
+    last_completed = dict(
+        ComplianceReview.objects.filter(status=ReviewStatus.COMPLETED)
+        .values("partner_id")
+        .annotate(last=Max("completed_at"))
+        .values_list("partner_id", "last")
+    )
+    has_open = ComplianceReview.objects.filter(partner=OuterRef("pk"), status=ReviewStatus.OPEN)
+    opened = []
+    for partner_id, created_at in (
+        Partner.objects.filter(status=PartnerStatus.ACTIVE).exclude(Exists(has_open)).values_list("pk", "created_at")
+    ):
+        due_at = last_completed.get(partner_id, created_at) + review_interval()
+        if due_at > at:
+            continue
+        try:
+            with transaction.atomic():
+                review = ComplianceReview.objects.create(partner_id=partner_id, due_at=due_at, opened_at=at)
+                record_audit_event(
+                    actor=None, action="review.opened", target=review, details={"partner": partner_id, "due": due_at}
+                )
+        except IntegrityError:  # opened by a concurrent run
+            continue
+        opened.append(review.pk)
+    return opened
+
+
+def complete_review(*, review: ComplianceReview, actor, findings: str, outcome: str) -> ComplianceReview:
+    """Record the findings and outcome of an open review. Compliance officers only; a completed review is
+    refused (the next one opens after the interval)."""
+    require_compliance_officer(actor)
+    if not findings or not findings.strip():
+        raise ValidationError({"findings": "Record the findings."})
+    if outcome not in ReviewOutcome.values:
+        raise ValidationError({"outcome": "Choose an outcome."})
+    with transaction.atomic():
+        review = ComplianceReview.objects.select_for_update().get(pk=review.pk)
+        try:
+            review.complete()
+        except TransitionNotAllowed:
+            raise ValidationError("This review is already completed.") from None
+        review.reviewer = actor
+        review.findings = findings.strip()
+        review.outcome = outcome
+        review.completed_at = timezone.now()
+        review.save()
+        record_audit_event(
+            actor=actor,
+            action="review.completed",
+            target=review,
+            details={"partner": review.partner_id, "outcome": outcome},
+        )
+    return review

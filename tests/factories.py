@@ -251,3 +251,21 @@ class ProtectionStatusFactory(factory.django.DjangoModelFactory):
     advisory = factory.SubFactory(AdvisoryFactory)
     partner = factory.SubFactory(PartnerFactory)
     state = "not_started"
+
+
+class ViolationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "compliance.Violation"
+
+    partner = factory.SubFactory(PartnerFactory)
+    kind = "leak"
+    severity = "high"
+    summary = "PoC of FWN-2026-0001 posted on a forum before disclosure."
+
+
+class ComplianceReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "compliance.ComplianceReview"
+
+    partner = factory.SubFactory(PartnerFactory)
+    due_at = factory.LazyFunction(timezone.now)

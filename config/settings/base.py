@@ -279,3 +279,18 @@ CELERY_BEAT_SCHEDULE["send-protection-reminders"] = {
 }
 # One schema name for the protection states, used by several fields of the protection endpoints.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProtectionStateEnum": "advisories.models.ProtectionState"}
+# Compliance (issue 5): evidence files, periodic reviews, jurisdiction policies taking effect.
+EVIDENCE_MAX_BYTES = env.int("FOREWARN_EVIDENCE_MAX_BYTES", default=25 * 1024 * 1024)
+COMPLIANCE_REVIEW_INTERVAL_MONTHS = env.int("FOREWARN_COMPLIANCE_REVIEW_INTERVAL_MONTHS", default=12)
+# An open review not completed this many days after it fell due is listed as overdue.
+COMPLIANCE_REVIEW_GRACE_DAYS = env.int("FOREWARN_COMPLIANCE_REVIEW_GRACE_DAYS", default=30)
+POLICY_CHECK_INTERVAL_SECONDS = env.float("FOREWARN_POLICY_CHECK_INTERVAL_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["apply-due-jurisdiction-policies"] = {
+    "task": "compliance.tasks.apply_due_jurisdiction_policies",
+    "schedule": timedelta(seconds=POLICY_CHECK_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, round(POLICY_CHECK_INTERVAL_SECONDS * 2))},
+}
+CELERY_BEAT_SCHEDULE["open-due-compliance-reviews"] = {
+    "task": "compliance.tasks.open_due_reviews",
+    "schedule": crontab(hour=5, minute=30),
+}

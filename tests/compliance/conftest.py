@@ -24,3 +24,22 @@ def partner_analyst(partner, member_of):
 def admin_client(client, partner_admin):
     client.force_login(partner_admin)
     return client
+
+
+@pytest.fixture
+def compliance_officer(db):
+    from tests.factories import ComplianceOfficerFactory
+
+    return ComplianceOfficerFactory(email="officer@forewarn.test")
+
+
+@pytest.fixture
+def substantiated(partner, compliance_officer):
+    """A substantiated leak by `partner`: ready for enforcement."""
+    from compliance import services
+
+    violation = services.report_violation(
+        actor=compliance_officer, partner=partner, kind="leak", severity="high", summary="PoC leaked on a forum"
+    )
+    services.start_investigation(violation=violation, actor=compliance_officer, note="Checking the sample")
+    return services.substantiate_violation(violation=violation, actor=compliance_officer, note="Fingerprint matches")

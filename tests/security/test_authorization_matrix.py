@@ -8,17 +8,19 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisories import services
 from advisories.models import LeakIncident
+from compliance import services as compliance_services
 from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS
 from partners import services as partner_services
 from partners.models import Partner
 from tests.factories import (
+    ComplianceReviewFactory,
     HandlingAcknowledgementFactory,
     InvitationFactory,
     JurisdictionPolicyFactory,
@@ -57,6 +59,10 @@ COMPLIANCE_OFFICER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 404, 200)
 API_ENDPOINT = row(401, 401, 401, 401, 401, 401, 401, 401)
 # Staff pages for both staff roles.
 STAFF_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 200)
+# Violations in depth, enforcement, appeals, policies, reviews: compliance officers only; program managers refused.
+COMPLIANCE_ONLY_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 403, 200)
+# Appeals in the portal: partner admins only (every other persona of an organisation here is an analyst).
+PARTNER_ADMIN_PAGE = row(LOGIN, 403, 200, 403, 403, 403, 404, 404)
 # Editing an advisory: only its assigned managers (the `manager` persona is not assigned to advisory X).
 ASSIGNED_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 403, 403)
 
@@ -161,6 +167,22 @@ MATRIX = {
     "program:downloads_csv": STAFF_PAGE,
     # Advisory X is released, so need-to-know lets every program manager read its distribution.
     "program:distribution_report": STAFF_PAGE,
+    "compliance:violation_list": STAFF_PAGE,
+    "compliance:violation_report": STAFF_PAGE,
+    "compliance:violation_detail": COMPLIANCE_ONLY_PAGE,
+    "compliance:violation_transition": POST_ONLY,
+    "compliance:violation_note": POST_ONLY,
+    "compliance:violation_evidence": POST_ONLY,
+    "compliance:evidence_download": COMPLIANCE_ONLY_PAGE,
+    "compliance:violation_enforce": POST_ONLY,
+    "compliance:appeal_queue": COMPLIANCE_ONLY_PAGE,
+    "compliance:appeal_detail": COMPLIANCE_ONLY_PAGE,
+    "compliance:policy_list": COMPLIANCE_ONLY_PAGE,
+    "compliance:review_list": COMPLIANCE_ONLY_PAGE,
+    "compliance:review_detail": COMPLIANCE_ONLY_PAGE,
+    "compliance:partner_appeals": PARTNER_ADMIN_PAGE,
+    # The warning given to organisation A.
+    "compliance:partner_appeal_file": PARTNER_ADMIN_PAGE,
 }
 
 # What non-staff get on the staff site where it is not the login page: its logout just redirects.
@@ -212,10 +234,22 @@ def world(make_partner, member_of, advisory, manager):
 
     compliance_officer = UserFactory(email="officer@forewarn.test", is_staff=True)
     compliance_officer.groups.add(Group.objects.get_or_create(name=COMPLIANCE_OFFICERS)[0])
+    admin_a = member_of(organisation_a, role="admin")
+    violation = compliance_services.report_violation(
+        actor=compliance_officer, partner=organisation_a, kind="misuse", severity="low", summary="Shared a PoC"
+    )
+    compliance_services.start_investigation(violation=violation, actor=compliance_officer, note="Looking")
+    compliance_services.substantiate_violation(violation=violation, actor=compliance_officer, note="Confirmed")
+    evidence = compliance_services.attach_evidence(
+        violation=violation, actor=compliance_officer, uploaded_file=SimpleUploadedFile("log.txt", b"log line\n")
+    )
+    warning = compliance_services.issue_warning(violation=violation, actor=compliance_officer, reason="First warning")
+    appeal = compliance_services.file_appeal(actor=admin_a, action=warning, statement="It was a test system.")
+    review = ComplianceReviewFactory(partner=organisation_a)
     users = {
         "anonymous": None,
         "analyst_a": analyst_a,
-        "admin_a": member_of(organisation_a, role="admin"),
+        "admin_a": admin_a,
         "user_b": member_of(organisation_b),
         "suspended": member_of(suspended),
         "capped": member_of(capped),
@@ -244,18 +278,18 @@ def world(make_partner, member_of, advisory, manager):
         "app_label": "advisories",
         "content_type_id": "1",
         "url": "nowhere",
+        "violation_id": violation.pk,
+        "evidence_id": evidence.pk,
+        "action_id": warning.pk,
+        "appeal_id": appeal.pk,
+        "review_id": review.pk,
     }
-    # django-otp's admin device pages (`<int:pk>/config/`) fail with a 500 on an unknown device: on the staff site
-    # `pk` names an existing device, whatever the database sequences reached in earlier tests (PostgreSQL).
-    values["staff_site_pk"] = TOTPDevice.objects.create(user=manager, name="Matrix device").pk
     return users, values
 
 
 def _pk_for(name, route, values):
     """`pk` means a different object on different routes; the database sequences differ between SQLite and
     PostgreSQL (and with the tests run before), so each gets its own object rather than a shared number."""
-    if _is_staff_site(route):
-        return values["staff_site_pk"]
     if name == "compliance:contract_version":
         return values["version_id"]
     return values["pk"]
