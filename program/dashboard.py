@@ -10,10 +10,11 @@ from django.db.models.functions import TruncDate
 from django_countries import countries
 
 from advisories.models import DownloadEvent
-from advisories.selectors import content_visible_advisory_ids, due_unreleased_waves, waves_between
+from advisories.selectors import content_visible_advisory_ids, due_unreleased_waves, leak_incidents, waves_between
 from advisories.tasks import RELEASE_HEARTBEAT
 from compliance.entitlements import effective_levels
-from compliance.selectors import signing_overview
+from compliance.models import Violation, ViolationStatus
+from compliance.selectors import overdue_reviews, signing_overview
 from core.levels import AccessLevel
 from core.selectors import last_heartbeat
 from partners.models import Partner, PartnerStatus
@@ -125,3 +126,28 @@ def release_pipeline(at: datetime) -> ReleasePipeline:
     late = sum(1 for wave in due if wave.scheduled_at < at - DUE_WAVE_LATE_AFTER)
     silent = last_tick is None or last_tick < at - RELEASE_TICK_STALE_AFTER
     return ReleasePipeline(last_tick, due, late, stalled=silent or bool(late))
+
+
+@dataclass(frozen=True)
+class ComplianceWork:
+    open_violations: list  # reported or under investigation, newest first
+    open_violation_count: int
+    recent_investigations: list  # leak investigations of the last 90 days, latest observation first
+    overdue_reviews: list
+    overdue_review_count: int
+
+
+def compliance_work(at: datetime, limit: int = 5) -> ComplianceWork:
+    """What needs a compliance officer now: open violations, recent leak investigations, overdue reviews."""
+    open_violations = Violation.objects.filter(
+        status__in=[ViolationStatus.REPORTED, ViolationStatus.INVESTIGATING]
+    ).select_related("partner")
+    overdue = overdue_reviews(at=at)
+    investigations = leak_incidents().filter(observed_at__gte=at - timedelta(days=90))
+    return ComplianceWork(
+        open_violations=list(open_violations.order_by("-reported_at")[:limit]),
+        open_violation_count=open_violations.count(),
+        recent_investigations=list(investigations[:limit]),
+        overdue_reviews=list(overdue[:limit]),
+        overdue_review_count=overdue.count(),
+    )

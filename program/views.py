@@ -301,7 +301,7 @@ def partner_team_settings(request, partner):
 @partner_staff_view
 def dashboard(request):
     """The program at a glance: organisations, the next 30 days, downloads, expiring agreements, the release
-    pipeline. Every figure is read at one instant."""
+    pipeline, open compliance work. Every figure is read at one instant."""
     at = timezone.now()
     first_day, download_series = dashboard_reads.downloads_per_advisory(at=at)
     context = {
@@ -315,6 +315,7 @@ def dashboard(request):
         "spark": {"width": charts.SPARK_WIDTH, "height": charts.SPARK_HEIGHT},
         "expiring": dashboard_reads.expiring_agreements(at),
         "pipeline": dashboard_reads.release_pipeline(at),
+        "compliance": dashboard_reads.compliance_work(at),
     }
     return render(request, "program/dashboard.html", context)
 

@@ -233,6 +233,15 @@ def test_an_officer_records_a_review_over_http(officer_client, compliance_office
     assert (review.outcome, review.reviewer) == ("satisfactory", compliance_officer)
 
 
+@pytest.mark.django_db
+def test_the_review_page_leads_to_the_organisations_protection_record(officer_client):
+    review = ComplianceReviewFactory()
+
+    response = officer_client.get(reverse("compliance:review_detail", args=[review.pk]))
+
+    assert reverse("protection:partner_record", args=[review.partner.pk]) in response.text
+
+
 def _queries(client, url):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200

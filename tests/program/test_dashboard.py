@@ -211,3 +211,25 @@ def test_the_dashboard_runs_the_same_number_of_queries_for_5_or_30_partners(clie
         MembershipFactory(partner=make_partner(legal_name=f"Big {number}", country="FR"))
 
     assert count_queries() == few
+
+
+@pytest.mark.django_db
+def test_compliance_work_counts_open_violations_and_overdue_reviews_from_the_database(make_partner, manager_client):
+    from compliance.models import ViolationStatus
+    from tests.factories import ComplianceReviewFactory, ViolationFactory
+
+    partner = make_partner()
+    ViolationFactory(partner=partner)
+    ViolationFactory(partner=partner, status=ViolationStatus.INVESTIGATING)
+    ViolationFactory(partner=partner, status=ViolationStatus.DISMISSED)
+    ComplianceReviewFactory(partner=partner, due_at=timezone.now() - timedelta(days=60))
+    ComplianceReviewFactory(partner=make_partner(), due_at=timezone.now())
+
+    work = dashboard.compliance_work(timezone.now())
+    response = manager_client.get(reverse("program:dashboard"))
+
+    assert work.open_violation_count == 2
+    assert work.overdue_review_count == 1
+    assert [review.partner for review in work.overdue_reviews] == [partner]
+    assert response.context["compliance"].open_violation_count == 2
+    assert "Overdue reviews" in response.text
