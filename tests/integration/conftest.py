@@ -4,20 +4,19 @@ Without those services they skip locally; under CI=true they fail, so that a CI 
 pass by skipping the tests that need it.
 """
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.db import connection
+
+from tests.integration.subprocesses import database_url_for_subprocesses, stop_process_groups, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("FOREWARN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -28,33 +27,18 @@ POLL_SECONDS = 0.2
 RELEASE_TICK_DONE = re.compile(r"Task advisories\.tasks\.release_due_waves\[[^\]]+\] succeeded")
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: integration tests must run, not skip)", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(autouse=True)
 def integration_services():
     """Every integration test needs PostgreSQL (the test database) and Redis (the broker)."""
     if connection.vendor != "postgresql":
-        _unavailable(
+        unavailable(
             f"needs PostgreSQL, the test database is {connection.vendor}: "
             "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/forewarn"
         )
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
     except redis.RedisError as error:
-        _unavailable(f"needs Redis at {REDIS_URL} (FOREWARN_TEST_REDIS_URL): {error}")
-
-
-def database_url_for_subprocesses() -> str:
-    """A DATABASE_URL naming the database this test session uses (test_<name>), for the subprocesses."""
-    database = connection.settings_dict
-    credentials = quote(database["USER"] or "", safe="")
-    if database["PASSWORD"]:
-        credentials += ":" + quote(database["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT'] or 5432}/{database['NAME']}"
+        unavailable(f"needs Redis at {REDIS_URL} (FOREWARN_TEST_REDIS_URL): {error}")
 
 
 class CeleryRun:
@@ -127,17 +111,7 @@ class CeleryRun:
         )
 
     def stop(self) -> None:
-        for process in self.processes.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_SECONDS
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_groups(self.processes.values(), timeout=SHUTDOWN_TIMEOUT_SECONDS)
 
 
 CELERY_RUN = pytest.StashKey[CeleryRun]()

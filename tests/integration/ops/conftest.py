@@ -12,11 +12,12 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.db import connection
+
+from tests.integration.subprocesses import database_url_for_subprocesses, stop_process_groups, unavailable
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SHARED_REDIS_URL = os.environ.get("FOREWARN_OPS_TEST_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -27,29 +28,14 @@ SHUTDOWN_TIMEOUT_SECONDS = 15
 POLL_SECONDS = 0.2
 
 
-def _unavailable(reason: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: integration tests must run, not skip)", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(autouse=True)
 def ops_services():
     if connection.vendor != "postgresql":
-        _unavailable(f"needs PostgreSQL, the test database is {connection.vendor}: set DATABASE_URL")
+        unavailable(f"needs PostgreSQL, the test database is {connection.vendor}: set DATABASE_URL")
     try:
         redis.Redis.from_url(SHARED_REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
     except redis.RedisError as error:
-        _unavailable(f"needs Redis at {SHARED_REDIS_URL}: {error}")
-
-
-def database_url_for_subprocesses() -> str:
-    """A DATABASE_URL naming the test database this session uses, for the subprocesses."""
-    database = connection.settings_dict
-    credentials = quote(database["USER"] or "", safe="")
-    if database["PASSWORD"]:
-        credentials += ":" + quote(database["PASSWORD"], safe="")
-    return f"postgres://{credentials}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+        unavailable(f"needs Redis at {SHARED_REDIS_URL}: {error}")
 
 
 def free_port() -> int:
@@ -113,7 +99,7 @@ class PrivateRedis:
 @pytest.fixture
 def private_redis(tmp_path):
     if shutil.which("redis-server") is None:
-        _unavailable("needs redis-server to start a private Redis")
+        unavailable("needs redis-server to start a private Redis")
     server = PrivateRedis(PRIVATE_REDIS_PORT, tmp_path)
     if server.answers():
         pytest.fail(f"port {PRIVATE_REDIS_PORT} already has a Redis: set FOREWARN_OPS_TEST_PRIVATE_REDIS_PORT")
@@ -175,17 +161,7 @@ class Processes:
                 pytest.fail(f"{name} exited with status {process.returncode} while waiting for {what}")
 
     def stop_all(self) -> None:
-        for process in self.running.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT_SECONDS
-        for process in self.running.values():
-            try:
-                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process_groups(self.running.values(), timeout=SHUTDOWN_TIMEOUT_SECONDS)
 
 
 PROCESSES = pytest.StashKey[Processes]()
