@@ -90,7 +90,8 @@ class AuditEvent(AppendOnlyModel):
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"
+        # Not the target's label: it may name what a viewer is not to see (need-to-know, program/admin.py).
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} (event {self.pk})"
 
     def canonical_content(self) -> dict:
         """What the chain covers: every recorded field and the event's id, as the database returns them."""
