@@ -55,7 +55,7 @@ class CodeRefused(ValidationError):
     long to wait. `checked` is False when the code was not even tried (the device was waiting)."""
 
     def __init__(self, message: str, *, checked: bool, wait_seconds: int = 0):
-        super().__init__(message, code="waiting" if wait_seconds else "invalid")
+        super().__init__(message, code="invalid" if checked else "waiting")
         self.checked = checked
         self.wait_seconds = wait_seconds
 
