@@ -15,7 +15,7 @@ SECOND_FACTOR_CHANGES = {
     "authenticator_replaced": "The authenticator app of your Forewarn account was replaced",
     "authenticator_removed": "An authenticator app was removed from your Forewarn account",
     "recovery_codes_regenerated": "New recovery codes were made for your Forewarn account",
-    "recovery_code_used": "A recovery code was used to sign in to your Forewarn account",
+    "recovery_code_used": "A recovery code of your Forewarn account was used",
     "reset": "The second factor of your Forewarn account was reset",
 }
 

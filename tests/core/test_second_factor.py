@@ -320,7 +320,7 @@ def test_a_recovery_code_login_can_replace_the_lost_authenticator(
         "replaced": "Phone",
     }
     subjects = [message.subject for message in mail.outbox if message.to == [user.email]]
-    assert "[Forewarn] A recovery code was used to sign in to your Forewarn account" in subjects
+    assert "[Forewarn] A recovery code of your Forewarn account was used" in subjects
     assert "[Forewarn] The authenticator app of your Forewarn account was replaced" in subjects
     assert reverse("account_security") in mail.outbox[-1].body
     # The other session ended; this one stays signed in and verified (with the new device).
@@ -555,6 +555,8 @@ def test_a_partner_admin_may_not_reset_a_colleagues_second_factor(enrolled, memb
     before = device_state(user)
 
     assert _reset(partner_admin, user).status_code == 404
+    with pytest.raises(PermissionDenied, match="Only program managers"):
+        mfa.reset_second_factor(user=user, actor=admin, reason="Lost phone", proof=None)
     assert device_state(user) == before
 
 
