@@ -65,7 +65,7 @@ def mfa_setup(request):
     """First enrolment of an authenticator app, for an account without any second factor; on success show the
     recovery codes once. An account that has one is sent to verify it (or, verified, to its Security page)."""
     if mfa.has_second_factor(request.user):
-        return redirect("account_security" if request.user.is_verified() else f"{reverse('mfa_verify')}")
+        return redirect("account_security" if request.user.is_verified() else "mfa_verify")
     device = _session_pending_device(request)
     form = SecondFactorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -14,7 +14,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -216,6 +216,19 @@ def test_the_django_admin_offers_no_second_factor_pages_even_to_a_verified_super
     assert page.status_code == 200
     assert victim_device.key not in page.text
     assert mfa.totp_secret_base32(victim_device) not in page.text
+
+
+def test_no_view_of_django_otp_is_routed():
+    def callbacks(resolver):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                yield from callbacks(entry)
+            else:
+                yield entry.callback
+
+    modules = {getattr(callback, "__module__", "") for callback in callbacks(get_resolver())}
+
+    assert not any(module.startswith("django_otp") for module in modules)
 
 
 # Verified, but not recently ----------------------------------------------------------------------------------------
