@@ -16,6 +16,19 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("mfa/setup/", core_views.mfa_setup, name="mfa_setup"),
     path("mfa/verify/", core_views.mfa_verify, name="mfa_verify"),
+    path("account/security/", core_views.account_security, name="account_security"),
+    path("account/security/confirm/", core_views.account_reverify, name="account_reverify"),
+    path(
+        "account/security/authenticators/new/",
+        core_views.account_add_authenticator,
+        name="account_add_authenticator",
+    ),
+    path(
+        "account/security/authenticators/<int:device_id>/remove/",
+        core_views.account_remove_authenticator,
+        name="account_remove_authenticator",
+    ),
+    path("account/security/recovery-codes/", core_views.account_recovery_codes, name="account_recovery_codes"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(

@@ -76,6 +76,12 @@ MATRIX = {
     "logout": POST_ONLY,
     "mfa_setup": SIGNED_IN_REDIRECT,
     "mfa_verify": SIGNED_IN_REDIRECT,
+    # Everyone's own second factor; changing it needs a code entered in the last minutes (force_login has none).
+    "account_security": row(LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    "account_reverify": row(LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    "account_add_authenticator": SIGNED_IN_REDIRECT,
+    "account_remove_authenticator": POST_ONLY,
+    "account_recovery_codes": POST_ONLY,
     "password_reset": PUBLIC_PAGE,
     "password_reset_done": PUBLIC_PAGE,
     "password_reset_confirm": PUBLIC_PAGE,
@@ -153,6 +159,7 @@ MATRIX = {
     "program:partner_remove": POST_ONLY,
     "program:partner_invite": POST_ONLY,
     "program:partner_team_settings": POST_ONLY,
+    "program:partner_member_reset_second_factor": POST_ONLY,
     # Protection status and indicators (issue 13): like the advisory page, after the handling acknowledgement.
     "advisories:protection": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     "advisories:indicators": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
