@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from advisories.copy_history import CopyRevision
 from advisories.csaf.schema import cvss_v31_vector_pattern
+from advisories.fingerprinting import without_homoglyphs
 from advisories.models import TLP, Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, severity_for_score
 from advisories.validators import AffectedProduct
 from advisories.weaknesses import weakness_name
@@ -37,7 +38,9 @@ TLP_2_URL = "https://www.first.org/tlp/"
 DOCUMENT_NOTE_CATEGORIES = {AccessLevel.GENERIC: "summary", AccessLevel.STANDARD: "details"}
 CVE_PATTERN = re.compile(r"^CVE-[0-9]{4}-[0-9]{4,}$")
 # A Markdown heading that opens the advisory's advice to customers, and the CSAF remediation category it becomes.
-REMEDIATION_HEADING = re.compile(r"^(#{1,6})\s*(mitigations?|workarounds?)\b.*$", re.IGNORECASE | re.MULTILINE)
+# Matched on the text with look-alike letters read back (a reader's copy is fingerprinted: "work-around" is one of its
+# variants, and letters may be Cyrillic twins).
+REMEDIATION_HEADING = re.compile(r"^(#{1,6})\s*(mitigations?|work-?arounds?)\b.*$", re.IGNORECASE | re.MULTILINE)
 HEADING = re.compile(r"^(#{1,6})\s", re.MULTILINE)
 
 
@@ -89,7 +92,9 @@ def _cvss_v3(advisory: Advisory) -> dict | None:
 def advice_section(markdown: str) -> tuple[str, str] | None:
     """The first "Mitigation" or "Workaround" section of a Markdown text, as (CSAF remediation category, text up
     to the next heading of the same or a higher level); None when the text has none."""
-    match = REMEDIATION_HEADING.search(markdown or "")
+    markdown = markdown or ""
+    readable = without_homoglyphs(markdown)  # one character for one: the offsets hold in `markdown`
+    match = REMEDIATION_HEADING.search(readable)
     if match is None:
         return None
     depth = len(match.group(1))
@@ -102,7 +107,7 @@ def advice_section(markdown: str) -> tuple[str, str] | None:
     text = rest[:end].strip()
     if not text:
         return None
-    category = "workaround" if match.group(2).lower().startswith("workaround") else "mitigation"
+    category = "workaround" if match.group(2).lower().startswith("work") else "mitigation"
     return category, text
 
 

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from partners import services as partner_services
 from partners.models import MemberRole
+from tests.program.conftest import hours_from_now, manager_client  # noqa: F401 - the authoring pages' fixtures
 
 
 @pytest.fixture(autouse=True)
