@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
+
 from advisories.models import Advisory, AdvisoryStatus, Delivery, ReleaseWave, WaveStatus
 from core.levels import AccessLevel
 
@@ -116,3 +118,24 @@ def public_copy_revisions(advisory: Advisory, public_at: datetime) -> list[CopyR
             f"public:{advisory.pk}",
         )
     ]
+
+
+def changes_since(*, partner_id: int, since: datetime) -> list[tuple[Advisory, CopyRevision]]:
+    """Every revision of the organisation's copies made after `since`, oldest first, with its advisory: what a
+    notification channel announces to the organisation (a delivery: release, cohort or catch-up; a public
+    release). Withdrawn advisories are left out (their withdrawal notice says so). Each revision's `key` identifies
+    it for good: announcing by (organisation, key) delivers each change once, however often this runs."""
+    delivered = Delivery.objects.filter(partner_id=partner_id, delivered_at__gt=since).values("advisory_id")
+    went_public = ReleaseWave.objects.filter(
+        level=AccessLevel.GENERIC, status=WaveStatus.RELEASED, released_at__gt=since
+    ).values("advisory_id")
+    advisories = list(
+        Advisory.objects.filter(Q(pk__in=delivered) | Q(pk__in=went_public), deliveries__partner_id=partner_id)
+        .exclude(status=AdvisoryStatus.WITHDRAWN)
+        .distinct()
+    )
+    revisions = copy_revisions(partner_id=partner_id, advisories=advisories)
+    changes = [
+        (advisory, revision) for advisory in advisories for revision in revisions[advisory.pk] if revision.at > since
+    ]
+    return sorted(changes, key=lambda change: (change[1].at, change[0].identifier))

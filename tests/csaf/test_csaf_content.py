@@ -200,3 +200,29 @@ def test_a_copy_without_any_delivery_row_is_still_dated(make_partner, member_of,
     document = _document(partner, member_of, advisory)
 
     assert document["document"]["tracking"]["version"] == "1"
+
+
+@pytest.mark.django_db
+def test_changes_since_lists_each_new_revision_once_with_a_stable_key(make_partner):
+    """What a notification channel (webhooks) announces: deliveries and public releases after a moment, keyed."""
+    from advisories.copy_history import changes_since
+
+    partner, other = make_partner(level=AccessLevel.STANDARD), make_partner(level=AccessLevel.EARLY)
+    advisory = AdvisoryFactory()
+    start = timezone.now()
+    for level, minutes in ((AccessLevel.EARLY, 1), (AccessLevel.STANDARD, 2), (AccessLevel.GENERIC, 3)):
+        at = start + timedelta(minutes=minutes)
+        WaveFactory(advisory=advisory, level=level, scheduled_at=at)
+        services.release_due_waves(now=at)
+
+    everything = changes_since(partner_id=partner.pk, since=start)
+    later = changes_since(partner_id=partner.pk, since=start + timedelta(minutes=2))
+
+    delivery = advisory.deliveries.get(partner=partner)
+    assert [(a.pk, r.key) for a, r in everything] == [
+        (advisory.pk, f"delivery:{delivery.pk}"),
+        (advisory.pk, f"public:{advisory.pk}"),
+    ]
+    assert [r.key for _, r in later] == [f"public:{advisory.pk}"]
+    assert [r.key for _, r in changes_since(partner_id=other.pk, since=start)][0].startswith("delivery:")
+    assert changes_since(partner_id=partner.pk, since=start + timedelta(minutes=3)) == []
