@@ -13,8 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from stix2 import v21
-
 from advisories.models import TLP, Advisory, Artifact, DetectionIndicator, PartnerIndicator
 
 NAMESPACE = uuid.UUID("5a0f6f3e-6f0b-4d8b-9a55-0e4a3c1d2b7f")  # Forewarn's STIX ids (UUID v5 namespace)
@@ -22,11 +20,11 @@ PROGRAM_NAME = "Forewarn partner program"
 
 # STIX 2.1 defines TLP 1.0 markings; TLP 2.0 labels map as for CSAF (the note names the TLP 2.0 label).
 TLP_MARKINGS = {
-    TLP.CLEAR: v21.TLP_WHITE,
-    TLP.GREEN: v21.TLP_GREEN,
-    TLP.AMBER: v21.TLP_AMBER,
-    TLP.AMBER_STRICT: v21.TLP_AMBER,
-    TLP.RED: v21.TLP_RED,
+    TLP.CLEAR: "TLP_WHITE",
+    TLP.GREEN: "TLP_GREEN",
+    TLP.AMBER: "TLP_AMBER",
+    TLP.AMBER_STRICT: "TLP_AMBER",
+    TLP.RED: "TLP_RED",
 }
 CONFIDENCE = {"low": 15, "medium": 50, "high": 85}  # STIX 2.1 appendix A, "High, Medium, Low" scale
 # Indicator types STIX 2.1 has an observable for (the others cannot be a STIX pattern).
@@ -80,9 +78,13 @@ class StixCopy:
     partner_indicators: list[PartnerIndicator]
 
 
-def build_bundle(copy: StixCopy) -> v21.Bundle:
+def build_bundle(copy: StixCopy):
+    """The `stix2` Bundle of the copy. (`stix2` is imported here: it takes about a second to load, which the
+    URL configuration, and so every worker's first request, should not pay.)"""
+    from stix2 import v21
+
     advisory = copy.advisory
-    marking = TLP_MARKINGS[TLP(advisory.tlp)]
+    marking = getattr(v21, TLP_MARKINGS[TLP(advisory.tlp)])
     program = v21.Identity(
         id=stix_id("identity", "program"),
         name=PROGRAM_NAME,
