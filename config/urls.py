@@ -46,6 +46,8 @@ urlpatterns = [
     path("program/", include("program.urls")),
     path("program/", include("advisories.protection.urls")),  # protection coverage (issue 13)
     path("api/v1/", include("advisories.api.urls")),
+    # The CSAF trusted provider directory (docs/csaf-provider.md): partner tokens, like the API.
+    path(".well-known/csaf/", include("advisories.csaf.urls")),
     path("program/leaks/", include("advisories.leak_urls")),
     path("manage/", admin.site.urls),
 ]

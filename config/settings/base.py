@@ -186,6 +186,14 @@ EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Forewarn <no-reply@forewarn.test>")
 FOREWARN_PORTAL_URL = env.str("FOREWARN_PORTAL_URL", default="http://127.0.0.1:8000")
 
+# CSAF provider (docs/csaf-provider.md): the OpenPGP secret key that signs every CSAF document served, an
+# ASCII-armoured file (never in the repository). Without one, development and tests generate a key of their own
+# under var/ (FOREWARN_CSAF_DEVELOPMENT_KEY); production serves no signatures until one is set.
+FOREWARN_CSAF_SIGNING_KEY_FILE = env.str("FOREWARN_CSAF_SIGNING_KEY_FILE", default="")
+FOREWARN_CSAF_SIGNING_KEY_PASSPHRASE = env.str("FOREWARN_CSAF_SIGNING_KEY_PASSPHRASE", default="")
+FOREWARN_CSAF_DEVELOPMENT_KEY = env.bool("FOREWARN_CSAF_DEVELOPMENT_KEY", default=True)
+FOREWARN_CSAF_DEVELOPMENT_KEY_FILE = VAR_DIR / "csaf-development-signing-key.asc"
+
 # Celery: the database is the source of truth; tasks are idempotent and take ids.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 BROKER_DIR = VAR_DIR / "broker"
