@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test venv lint migrate security
+.PHONY: run test venv lint migrate security csaf-validator
 
 venv: $(VENV)/.installed
 
@@ -12,6 +12,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
+
+# The reference CSAF validator (@secvisogram/csaf-validator-lib, pinned in tools/csaf-validator/package-lock.json)
+# for tests/csaf/: needs Debian's nodejs and npm.
+csaf-validator: tools/csaf-validator/node_modules/.package-lock.json
+
+tools/csaf-validator/node_modules/.package-lock.json: tools/csaf-validator/package.json tools/csaf-validator/package-lock.json
+	cd tools/csaf-validator && npm ci --no-audit --no-fund --loglevel=error
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput

@@ -4,8 +4,9 @@ can check alone; the services decide everything else (uniqueness, order of waves
 from django import forms
 from django.core.exceptions import ValidationError
 
-from advisories.models import TLP, Advisory, AdvisoryStatus, EmailMode
-from advisories.validators import normalise_cve_ids, score_cvss_vector
+from advisories.models import TLP, Advisory, AdvisoryStatus, EmailMode, IndicatorType
+from advisories.stix.bundle import STIX_INDICATOR_TYPES
+from advisories.validators import normalise_cve_ids, parse_affected_products, score_cvss_vector, validate_cwe_id
 from compliance.models import ViolationSeverity
 from core.levels import AccessLevel
 
@@ -31,7 +32,16 @@ class AdvisoryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="CVE-YYYY-NNNN, separated by commas, spaces or lines.",
     )
-    affected_products = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    affected_products = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One product per line: its name, then its CPE and/or package URL (PURL), separated by |, e.g. "
+        "Widget Server 4.2 | cpe:2.3:a:widgetco:widget_server:4.2:*:*:*:*:*:*:* | pkg:generic/widgetco/widget@4.2. "
+        "CSAF consumers match products by these identifiers.",
+    )
+    cwe_id = forms.CharField(
+        label="CWE", required=False, max_length=20, help_text="The weakness, when known, e.g. CWE-787."
+    )
     cvss_vector = forms.CharField(
         label="CVSS v3.1 vector",
         required=False,
@@ -46,6 +56,19 @@ class AdvisoryForm(forms.Form):
     def clean_cvss_vector(self):
         vector, _score = score_cvss_vector(self.cleaned_data["cvss_vector"])
         return vector
+
+    def clean_affected_products(self):
+        """The product names, one per line; their identifiers go to `product_identifiers`."""
+        products = parse_affected_products(self.cleaned_data["affected_products"])
+        self.cleaned_data["product_identifiers"] = {p.name: p.identifiers for p in products if p.identifiers}
+        return "\n".join(product.name for product in products)
+
+    def clean_cwe_id(self):
+        cwe_id = self.cleaned_data["cwe_id"].strip().upper()
+        if cwe_id.isdigit():
+            cwe_id = f"CWE-{cwe_id}"
+        validate_cwe_id(cwe_id)
+        return cwe_id
 
 
 class NewAdvisoryForm(AdvisoryForm):
@@ -64,6 +87,17 @@ class ArtifactForm(forms.Form):
         choices=[(AccessLevel.STANDARD.value, "standard"), (AccessLevel.EARLY.value, "early")], coerce=int
     )
     file = forms.FileField(help_text="Text (rules, IOCs, code), ZIP or PDF.")
+
+
+class DetectionIndicatorForm(forms.Form):
+    level = forms.TypedChoiceField(
+        choices=[(AccessLevel.STANDARD.value, "standard"), (AccessLevel.EARLY.value, "early")], coerce=int
+    )
+    indicator_type = forms.ChoiceField(
+        label="Type", choices=[(kind, IndicatorType(kind).label) for kind in STIX_INDICATOR_TYPES]
+    )
+    value = forms.CharField(max_length=2048)
+    description = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class ReleasePlanForm(forms.Form):

@@ -7,6 +7,7 @@ from django.db import models
 from django_fsm import FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from advisories.validators import AffectedProduct, validate_cwe_id, validate_product_identifiers
 from core.levels import AccessLevel
 from core.models import ProtectedStateMixin
 from core.storage import private_storage
@@ -69,6 +70,16 @@ class Advisory(ProtectedStateMixin, models.Model):
     title = models.CharField(max_length=300)
     cve_ids = models.JSONField(default=list, blank=True, help_text='e.g. ["CVE-2026-12345"]')
     affected_products = models.TextField(blank=True)
+    product_identifiers = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_product_identifiers],
+        help_text='CPE and PURL of affected products, by product name: {"Widget 4": {"cpe": "cpe:2.3:...", '
+        '"purl": "pkg:..."}}',
+    )
+    cwe_id = models.CharField(
+        "CWE", max_length=20, blank=True, validators=[validate_cwe_id], help_text="The weakness, e.g. CWE-787."
+    )
     cvss_vector = models.CharField(max_length=200, blank=True)
     cvss_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.AMBER)
@@ -108,6 +119,17 @@ class Advisory(ProtectedStateMixin, models.Model):
     def product_names(self) -> list[str]:
         """The affected products, one per line of `affected_products`."""
         return [line.strip() for line in self.affected_products.splitlines() if line.strip()]
+
+    @property
+    def affected_product_list(self) -> list[AffectedProduct]:
+        """The affected products with their CPE and PURL, in the order written."""
+        identifiers = self.product_identifiers or {}
+        return [AffectedProduct(name=name, identifiers=identifiers.get(name, {})) for name in self.product_names]
+
+    def clean(self):
+        unknown = set(self.product_identifiers or {}) - set(self.product_names)
+        if unknown:
+            raise ValidationError({"product_identifiers": f"Not an affected product: {', '.join(sorted(unknown))}."})
 
     @transition(field=status, source=AdvisoryStatus.DRAFT, target=AdvisoryStatus.SCHEDULED)
     def schedule(self):
@@ -357,11 +379,12 @@ class AccessKind(models.TextChoices):
     VIEW = "view", "Viewed advisory"
     DOWNLOAD = "download", "Downloaded file"
     CSAF = "csaf", "Exported CSAF document"
+    STIX = "stix", "Exported STIX indicators"
 
 
 class DownloadEvent(models.Model):
-    """Every view of an advisory page, every file download and every CSAF export by a partner user, in the portal
-    or through the API (then with the token used)."""
+    """Every view of an advisory page, every file download and every CSAF or STIX export by a partner user, in the
+    portal, through the API or the CSAF provider directory (then with the token used)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="download_events")
     partner = models.ForeignKey("partners.Partner", on_delete=models.PROTECT, related_name="download_events")
@@ -646,3 +669,29 @@ class PortalVisit(models.Model):
 
     def __str__(self):
         return f"{self.user} saw the dashboard at {self.seen_at:%Y-%m-%d %H:%M} UTC"
+
+
+class DetectionIndicator(models.Model):
+    """An indicator of compromise or exploitation the program publishes with an advisory (detection guidance),
+    for partners of `level` and above. Partners read them, with their own submitted indicators, as a STIX 2.1
+    bundle. A partner sees those up to the level it was delivered and is still entitled to (advisories/stix/).
+    `value` is stored normalised (advisories.validators.normalise_indicator)."""
+
+    advisory = models.ForeignKey(Advisory, on_delete=models.CASCADE, related_name="detection_indicators")
+    level = models.PositiveSmallIntegerField(choices=ARTIFACT_LEVELS, default=AccessLevel.STANDARD)
+    indicator_type = models.CharField(max_length=20, choices=IndicatorType.choices)
+    value = models.CharField(max_length=2048)
+    description = models.TextField(blank=True, max_length=2000)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["level", "indicator_type", "value"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["advisory", "indicator_type", "value"], name="one_detection_indicator_per_value"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.advisory.identifier} {self.get_indicator_type_display()} {self.value[:80]}"

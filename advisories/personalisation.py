@@ -2,6 +2,7 @@
 text fingerprint keyed by the delivery's secret token and the user (advisories/fingerprinting.py,
 docs/fingerprinting.md)."""
 
+from datetime import UTC
 from pathlib import PurePosixPath
 
 from django.utils import timezone
@@ -33,11 +34,13 @@ COMMENT_PREFIXES = {
 }
 
 
-def issued_to_banner(*, delivery: Delivery | None, partner, user, tlp_label: str) -> str:
+def issued_to_banner(*, delivery: Delivery | None, partner, user, tlp_label: str, at=None) -> str:
+    """The visible "issued to" line. `at` (default now) is the issue time it names: a copy that must read the same
+    on every fetch (a CSAF document beside its hash and signature files) passes the time its content last changed."""
     delivery_label = f"delivery {delivery.pk}" if delivery is not None else "no delivery"
     return (
         f"{tlp_label} - issued to {partner} ({user.email}), {delivery_label}, "
-        f"{timezone.now():%Y-%m-%d %H:%M} UTC. Do not redistribute."
+        f"{(at or timezone.now()).astimezone(UTC):%Y-%m-%d %H:%M} UTC. Do not redistribute."
     )
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advisories import forms, selectors, services
 from advisories.models import Advisory, AdvisoryStatus, ReleaseWave, WaveStatus
+from advisories.stix.services import add_detection_indicator
 from core.forms import show_service_error
 from core.levels import AccessLevel
 from core.markdown import render_markdown
@@ -110,6 +111,8 @@ def advisory_detail(request, identifier):
             for level in (AccessLevel.GENERIC, AccessLevel.STANDARD)
         ],
         "artifacts": advisory.artifacts.all(),
+        "detection_indicators": advisory.detection_indicators.all(),
+        "indicator_form": forms.DetectionIndicatorForm(),
         "waves": [
             (level, waves.get(level)) for level in (AccessLevel.EARLY, AccessLevel.STANDARD, AccessLevel.GENERIC)
         ],
@@ -129,7 +132,8 @@ def advisory_edit(request, identifier):
     initial = {
         "title": advisory.title,
         "cve_ids": ", ".join(advisory.cve_ids),
-        "affected_products": advisory.affected_products,
+        "affected_products": "\n".join(product.as_line() for product in advisory.affected_product_list),
+        "cwe_id": advisory.cwe_id,
         "cvss_vector": advisory.cvss_vector,
         "tlp": advisory.tlp,
     }
@@ -358,3 +362,23 @@ def release_calendar_list(request):
     page = Paginator(selectors.upcoming_waves(), ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
     visible = selectors.content_visible_advisory_ids(request.user, [w.advisory for w in page])
     return render(request, "program/advisories/calendar_list.html", {"page": page, "visible": visible})
+
+
+@require_POST
+@program_manager_view
+def detection_indicator_add(request, identifier):
+    """Publish a detection indicator with the advisory (partners read them as STIX 2.1, advisories/stix/)."""
+    advisory = _advisory(identifier)
+    if not selectors.is_assigned_manager(request.user, advisory):
+        return _restricted(request, advisory)
+    form = forms.DetectionIndicatorForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return redirect("program_advisories:detail", advisory.identifier)
+    try:
+        indicator = add_detection_indicator(actor=request.user, advisory=advisory, **form.cleaned_data)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Indicator {indicator.value} added for {indicator.get_level_display()} partners.")
+    return redirect("program_advisories:detail", advisory.identifier)

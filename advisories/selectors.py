@@ -21,6 +21,7 @@ from django.utils import timezone
 from advisories.fingerprinting import DEFAULT_THRESHOLD, copy_key, rank
 from advisories.models import (
     SEVERITY_SCORE_RANGES,
+    TLP,
     Advisory,
     AdvisoryDocument,
     AdvisoryStatus,
@@ -633,3 +634,10 @@ def indicators_for_incident(*, incident: LeakIncident) -> list[PartnerIndicator]
         indicator.before_observation = indicator.first_seen < incident.observed_at
         indicator.before_public_release = indicator.first_seen < incident.advisory.public_release_at
     return indicators
+
+
+def public_csaf_advisories() -> QuerySet[Advisory]:
+    """Public TLP:CLEAR advisories: the only ones whose (generic) content anybody may read without a token, in the
+    CSAF provider directory (CSAF requirement 4). Every other advisory is served only to the organisations it was
+    released to."""
+    return Advisory.objects.filter(status=AdvisoryStatus.PUBLIC, tlp=TLP.CLEAR)

@@ -662,9 +662,12 @@ def update_advisory(
     affected_products: str,
     cvss_vector: str,
     tlp: str,
+    product_identifiers: dict | None = None,
+    cwe_id: str | None = None,
 ) -> Advisory:
     """Change an advisory's description fields before its first release. CVE ids are validated and must not be
-    named by another advisory; the CVSS v3.1 vector is validated and re-scored."""
+    named by another advisory; the CVSS v3.1 vector is validated and re-scored. Product identifiers (CPE, PURL)
+    and the CWE stay as they are when not given."""
     require_assigned_manager(actor, advisory)
     cve_ids = normalise_cve_ids(cve_ids)
     cvss_vector, cvss_score = score_cvss_vector(cvss_vector)
@@ -678,6 +681,10 @@ def update_advisory(
         before = {"title": advisory.title, "cve_ids": advisory.cve_ids, "cvss_vector": advisory.cvss_vector}
         advisory.title, advisory.cve_ids, advisory.affected_products = title, cve_ids, affected_products
         advisory.cvss_vector, advisory.cvss_score, advisory.tlp = cvss_vector, cvss_score, tlp
+        if product_identifiers is not None:
+            advisory.product_identifiers = product_identifiers
+        if cwe_id is not None:
+            advisory.cwe_id = cwe_id
         advisory.full_clean(exclude=["status", "identifier"])
         advisory.save()
         try:

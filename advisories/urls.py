@@ -19,5 +19,6 @@ urlpatterns = [
     path("api-tokens/", partner_views.api_tokens, name="api_tokens"),
     path("api-tokens/<int:token_id>/revoke/", partner_views.revoke_api_token, name="revoke_api_token"),
     path("advisories/<str:identifier>/csaf/", views.csaf_download, name="csaf"),
+    path("advisories/<str:identifier>/stix/", views.stix_download, name="stix"),
     path("advisories/<str:identifier>/artifacts/<int:artifact_id>/", views.artifact_download, name="artifact"),
 ]

@@ -1,13 +1,20 @@
 """Checks on what a program manager types or uploads: CVE ids, CVSS v3.1 vectors, artifact contents."""
 
 import ipaddress
+import json
 import re
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 
 from cvss import CVSS3
 from cvss.exceptions import CVSSError
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from packageurl import PackageURL
+
+from advisories.weaknesses import weakness_name
 
 CVE_ID = re.compile(r"^CVE-\d{4}-\d{4,}$")
 CVSS_31_PREFIX = "CVSS:3.1/"
@@ -51,6 +58,116 @@ def score_cvss_vector(vector: str) -> tuple[str, Decimal | None]:
             "Invalid CVSS v3.1 vector: %(error)s.", code="invalid_cvss", params={"error": error}
         ) from None
     return parsed.clean_vector(), Decimal(str(parsed.base_score))
+
+
+# Affected products and their identification helpers (CSAF product_identification_helper) ---------------------
+
+CSAF_SCHEMA = Path(__file__).resolve().parent / "csaf" / "schemas" / "csaf_json_schema.json"
+PRODUCT_LINE_SEPARATOR = "|"
+CWE_ID = re.compile(r"^CWE-[1-9][0-9]{0,5}$")
+
+
+@cache
+def _helper_patterns() -> dict[str, re.Pattern]:
+    """The CSAF 2.0 schema's own patterns for CPE (2.2 and 2.3) and PURL, so that what is accepted here is what
+    the schema accepts."""
+    schema = json.loads(CSAF_SCHEMA.read_text(encoding="utf-8"))
+    helper = schema["$defs"]["full_product_name_t"]["properties"]["product_identification_helper"]["properties"]
+    return {kind: re.compile(helper[kind]["pattern"]) for kind in ("cpe", "purl")}
+
+
+def validate_cpe(value: str) -> str:
+    """A CPE 2.3 formatted string (cpe:2.3:part:vendor:product:version:...) or a CPE 2.2 URI (cpe:/a:vendor:...)."""
+    if not _helper_patterns()["cpe"].match(value):
+        raise ValidationError(
+            "Not a CPE name: %(value)s (expected e.g. cpe:2.3:a:vendor:product:1.0:*:*:*:*:*:*:*).",
+            code="invalid_cpe",
+            params={"value": value},
+        )
+    return value
+
+
+def validate_purl(value: str) -> str:
+    """A package URL (https://github.com/package-url/purl-spec), e.g. pkg:pypi/django@5.2."""
+    try:
+        PackageURL.from_string(value)
+    except ValueError as error:
+        raise ValidationError(
+            "Not a package URL: %(value)s (%(error)s).", code="invalid_purl", params={"value": value, "error": error}
+        ) from None
+    if not _helper_patterns()["purl"].match(value):
+        raise ValidationError(
+            "Not a package URL: %(value)s (expected pkg:type/namespace/name@version).",
+            code="invalid_purl",
+            params={"value": value},
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class AffectedProduct:
+    name: str
+    identifiers: dict[str, str] = field(default_factory=dict)  # "cpe" and/or "purl"
+
+    def as_line(self) -> str:
+        return f" {PRODUCT_LINE_SEPARATOR} ".join([self.name, *self.identifiers.values()])
+
+
+def parse_affected_products(text: str) -> list[AffectedProduct]:
+    """One product per line: its name, then optionally its CPE and/or PURL, separated by "|", e.g.
+    `Widget Server 4.2 | cpe:2.3:a:widgetco:widget_server:4.2:*:*:*:*:*:*:* | pkg:generic/widgetco/widget-server@4.2`.
+    Refuses malformed identifiers, two of a kind on a line and a product named twice, naming the line."""
+    products, errors, seen = [], [], set()
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        parts = [part.strip() for part in line.split(PRODUCT_LINE_SEPARATOR)]
+        name, identifiers = parts[0], {}
+        if not name and not any(parts):
+            continue
+        if not name:
+            errors.append(f"line {number}: the product name comes first")
+            continue
+        if name in seen:
+            errors.append(f"line {number}: {name} is listed twice")
+            continue
+        seen.add(name)
+        for part in filter(None, parts[1:]):
+            kind = "cpe" if part.lower().startswith("cpe:") else "purl" if part.startswith("pkg:") else None
+            if kind is None:
+                errors.append(f"line {number}: {part} is neither a CPE (cpe:...) nor a package URL (pkg:...)")
+            elif kind in identifiers:
+                errors.append(f"line {number}: give at most one {kind.upper()} per product")
+            else:
+                try:
+                    identifiers[kind] = validate_cpe(part) if kind == "cpe" else validate_purl(part)
+                except ValidationError as error:
+                    errors.append(f"line {number}: {' '.join(error.messages)}")
+        products.append(AffectedProduct(name=name, identifiers=identifiers))
+    if errors:
+        raise ValidationError("; ".join(errors), code="invalid_products")
+    return products
+
+
+def validate_product_identifiers(value) -> None:
+    """The stored form: {product name: {"cpe": ..., "purl": ...}}, each identifier valid."""
+    if not isinstance(value, dict):
+        raise ValidationError("Product identifiers are a mapping of product name to identifiers.", code="invalid")
+    for name, identifiers in value.items():
+        if not isinstance(name, str) or not isinstance(identifiers, dict) or not set(identifiers) <= {"cpe", "purl"}:
+            raise ValidationError("Each product has at most a CPE and a PURL.", code="invalid")
+        if "cpe" in identifiers:
+            validate_cpe(identifiers["cpe"])
+        if "purl" in identifiers:
+            validate_purl(identifiers["purl"])
+
+
+def validate_cwe_id(value: str) -> None:
+    """A CWE id known to the CWE catalogue (advisories/weaknesses.json), e.g. CWE-787."""
+    if value and (not CWE_ID.match(value) or weakness_name(value) is None):
+        raise ValidationError(
+            "Unknown CWE id %(value)s (expected e.g. CWE-787, from the CWE catalogue).",
+            code="invalid_cwe",
+            params={"value": value},
+        )
 
 
 # Artifact contents are recognised from their first bytes, never from the file name or the browser's claim.

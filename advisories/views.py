@@ -100,6 +100,15 @@ def csaf_download(request, access, identifier):
     return serving.serve_csaf(request=request, access=access, identifier=identifier)
 
 
+@require_GET
+@partner_view
+def stix_download(request, access, identifier):
+    acknowledgement_first = acknowledgement_redirect(request, access, identifier, return_to=request.path)
+    if acknowledgement_first is not None:
+        return acknowledgement_first
+    return serving.serve_stix(request=request, access=access, identifier=identifier)
+
+
 def acknowledgement_redirect(request, access, identifier, return_to=None):
     """Portal users acknowledge an advisory's TLP label and handling terms once, before they open it or any of its
     files (404 first for anything not released to them). None when already done."""

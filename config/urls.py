@@ -16,6 +16,19 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("mfa/setup/", core_views.mfa_setup, name="mfa_setup"),
     path("mfa/verify/", core_views.mfa_verify, name="mfa_verify"),
+    path("account/security/", core_views.account_security, name="account_security"),
+    path("account/security/confirm/", core_views.account_reverify, name="account_reverify"),
+    path(
+        "account/security/authenticators/new/",
+        core_views.account_add_authenticator,
+        name="account_add_authenticator",
+    ),
+    path(
+        "account/security/authenticators/<int:device_id>/remove/",
+        core_views.account_remove_authenticator,
+        name="account_remove_authenticator",
+    ),
+    path("account/security/recovery-codes/", core_views.account_recovery_codes, name="account_recovery_codes"),
     path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
     path(
@@ -33,6 +46,8 @@ urlpatterns = [
     path("program/", include("program.urls")),
     path("program/", include("advisories.protection.urls")),  # protection coverage (issue 13)
     path("api/v1/", include("advisories.api.urls")),
+    # The CSAF trusted provider directory (docs/csaf-provider.md): partner tokens, like the API.
+    path(".well-known/csaf/", include("advisories.csaf.urls")),
     path("program/leaks/", include("advisories.leak_urls")),
     path("manage/", admin.site.urls),
 ]

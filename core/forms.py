@@ -12,6 +12,19 @@ class SecondFactorForm(forms.Form):
     )
 
 
+class AuthenticatorForm(SecondFactorForm):
+    """A new authenticator app: a name to tell it apart, and the code it shows."""
+
+    name = forms.CharField(
+        label="Name", max_length=64, required=False, help_text="To tell your devices apart, e.g. “Work phone”."
+    )
+    field_order = ["name", "token"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].help_text = "The 6-digit code the new app shows."
+
+
 def show_service_error(form, error: ValidationError) -> None:
     """Show a service's refusal on the form: each field's errors beside that field when the form has it, the rest
     above the form."""

@@ -1,31 +1,50 @@
+"""The client address of a request, decided in one place: login lockout (django-axes), rate limits
+(django-ratelimit), API throttling, audit events and download records all call `client_ip`."""
+
 import ipaddress
 
 from django.conf import settings
 
 
-def _is_trusted_proxy(address: str) -> bool:
+def _parse(address: str | None):
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_address((address or "").strip())
     except ValueError:
-        return False
-    return any(ip in ipaddress.ip_network(network, strict=False) for network in settings.TRUSTED_PROXIES)
+        return None
+
+
+def _in_trusted_network(ip) -> bool:
+    return ip is not None and any(
+        ip in ipaddress.ip_network(network, strict=False) for network in settings.TRUSTED_PROXIES
+    )
 
 
 def client_ip(request) -> str | None:
-    """The client's address. Behind reverse proxies listed in TRUSTED_PROXIES (FOREWARN_TRUSTED_PROXIES), the
-    right-most X-Forwarded-For address that is not one of them; a client cannot forge it, since each trusted proxy
-    appends the address it saw. Otherwise the address the web server saw."""
+    """The address of the client that opened the connection to the outermost trusted reverse proxy.
+
+    Without trusted proxies (`TRUSTED_PROXY_COUNT` 0 and `TRUSTED_PROXIES` empty) X-Forwarded-For is ignored and the
+    address is the peer the web server saw (REMOTE_ADDR). Behind proxies, each one appends the address it saw to
+    X-Forwarded-For, so the hops read from the right are: REMOTE_ADDR, then the header's entries right to left. The
+    first `TRUSTED_PROXY_COUNT` hops, and any hop inside a `TRUSTED_PROXIES` network, are proxies; the client is the
+    first hop after them. What a client writes into the header itself sits further left and is never reached.
+    When `TRUSTED_PROXIES` is set, a peer outside it did not come through the proxy: its header is ignored."""
     remote = request.META.get("REMOTE_ADDR") or None
-    if remote is None or not settings.TRUSTED_PROXIES or not _is_trusted_proxy(remote):
+    proxy_count = settings.TRUSTED_PROXY_COUNT
+    if proxy_count <= 0 and not settings.TRUSTED_PROXIES:
+        return remote
+    if settings.TRUSTED_PROXIES and not _in_trusted_network(_parse(remote)):
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    for address in reversed(forwarded):
-        if not _is_trusted_proxy(address):
-            try:
-                return str(ipaddress.ip_address(address))
-            except ValueError:
-                return remote
-    return remote
+    hops = [*forwarded, remote]
+    # Position 0 is REMOTE_ADDR (the nearest proxy), then X-Forwarded-For from right to left.
+    for position, address in enumerate(reversed(hops)):
+        ip = _parse(address)
+        if position < proxy_count or _in_trusted_network(ip):
+            continue
+        return str(ip) if ip is not None else remote
+    # Every hop is a proxy (the request started inside the proxy tier): the furthest one is the client.
+    furthest = _parse(hops[0])
+    return str(furthest) if furthest is not None else remote
 
 
 def user_agent(request) -> str:

@@ -1,26 +1,31 @@
+from urllib.parse import quote
+
 from django.shortcuts import redirect
 from django.urls import reverse
 
 
 class RequireMultiFactorMiddleware:
-    """Every signed-in user must have passed a second factor (TOTP or a recovery code) in this session. Until then,
-    the only pages they can reach are those that enrol or check the second factor, log out, and static files."""
+    """Every signed-in user must have passed a second factor (TOTP or a recovery code) in this session. Until then
+    they reach only the one page of their second step — enrolment while the account has no second factor at all,
+    verification once it has one (so a password alone never reaches enrolment for an enrolled account) — plus
+    login, logout, health checks and static files."""
 
-    EXEMPT_URL_NAMES = ("mfa_setup", "mfa_verify", "logout", "login")
+    ALWAYS_OPEN_URL_NAMES = ("logout", "login")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified() and not self._exempt(request.path):
-            from django_otp import user_has_device
+        if user.is_authenticated and not user.is_verified() and not self._always_open(request.path):
+            from core.mfa import has_second_factor
 
-            target = "mfa_verify" if user_has_device(user) else "mfa_setup"
-            return redirect(f"{reverse(target)}?next={request.get_full_path()}")
+            target = reverse("mfa_verify" if has_second_factor(user) else "mfa_setup")
+            if request.path != target:
+                return redirect(f"{target}?next={quote(request.get_full_path())}")
         return self.get_response(request)
 
-    def _exempt(self, path: str) -> bool:
+    def _always_open(self, path: str) -> bool:
         if path.startswith(("/static/", "/healthz", "/readyz")):
             return True
-        return any(path == reverse(name) for name in self.EXEMPT_URL_NAMES)
+        return any(path == reverse(name) for name in self.ALWAYS_OPEN_URL_NAMES)

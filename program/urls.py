@@ -29,4 +29,9 @@ urlpatterns = [
     path("partners/<int:partner_id>/remove/", views.partner_remove, name="partner_remove"),
     path("partners/<int:partner_id>/invite/", views.partner_invite, name="partner_invite"),
     path("partners/<int:partner_id>/team/", views.partner_team_settings, name="partner_team_settings"),
+    path(
+        "partners/<int:partner_id>/members/<int:membership_id>/reset-second-factor/",
+        views.partner_member_reset_second_factor,
+        name="partner_member_reset_second_factor",
+    ),
 ]

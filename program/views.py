@@ -15,7 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from advisories.models import Advisory
 from advisories.need_to_know import can_view_content
 from compliance import onboarding
+from core import mfa
 from core.csv_export import streamed_csv
+from core.http import client_ip
 from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role
 from partners import services as partner_services
@@ -224,6 +226,33 @@ def _partner_action(view):
         return redirect("program:partner_detail", partner.pk)
 
     return wrapper
+
+
+@require_POST
+@manager_view
+@mfa.reverification_required
+def partner_member_reset_second_factor(request, partner_id, membership_id):
+    """A member lost their authenticator and recovery codes: program managers only, with a reason (how the person's
+    identity was confirmed), after confirming their own second factor (core.mfa.reset_second_factor)."""
+    partner = get_object_or_404(Partner, pk=partner_id)
+    membership = get_object_or_404(partner.memberships.select_related("user"), pk=membership_id)
+    form = forms.ReasonForm(request.POST, prefix=f"reset-{membership.pk}")
+    if not form.is_valid():
+        messages.error(request, "Say why the second factor is reset, and how you confirmed who asked.")
+    else:
+        _run(
+            request,
+            lambda: mfa.reset_second_factor(
+                user=membership.user,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                proof=mfa.session_proof(request),
+                ip_address=client_ip(request),
+            ),
+            f"The second factor of {membership.user.email} is reset: their sessions ended, and they set up a new "
+            "authenticator app at their next login.",
+        )
+    return redirect("program:partner_detail", partner.pk)
 
 
 @_partner_action

@@ -14,6 +14,7 @@ urlpatterns = [
     path("advisories/", views.AdvisoryListView.as_view(), name="advisories"),
     re_path(rf"^advisories/{IDENTIFIER}/$", views.AdvisoryDetailView.as_view(), name="advisory"),
     re_path(rf"^advisories/{IDENTIFIER}/csaf/$", views.CsafView.as_view(), name="csaf"),
+    re_path(rf"^advisories/{IDENTIFIER}/stix/$", views.StixView.as_view(), name="stix"),
     re_path(
         rf"^advisories/{IDENTIFIER}/artifacts/(?P<artifact_id>[0-9]{{1,18}})/$",
         views.ArtifactDownloadView.as_view(),

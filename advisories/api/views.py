@@ -131,6 +131,19 @@ class CsafView(PartnerApiView):
         return Response(serving.csaf_document(request=request, access=request.auth, identifier=identifier))
 
 
+class StixView(PartnerApiView):
+    content_negotiation_class = IgnoreAcceptHeader
+
+    @extend_schema(
+        summary="The advisory's indicators as a STIX 2.1 bundle: the program's detection indicators and rule files "
+        "up to your level, and the indicators your organisation reported (recorded)",
+        parameters=[IDENTIFIER_PARAMETER],
+        responses={(200, "application/json"): OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+    )
+    def get(self, request, identifier):
+        return Response(serving.stix_bundle(request=request, access=request.auth, identifier=identifier))
+
+
 class ApiNotFoundView(PartnerApiView):
     """Any other address under the API: a JSON 404 after the same authentication, never Django's HTML page."""
 

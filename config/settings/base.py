@@ -115,7 +115,10 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed for the client address of downloads.
+# The client address (core.http.client_ip, the one source for lockout, rate limits, throttling, audit and download
+# records): how many reverse proxies stand in front of the web nodes, and/or the networks they sit in. With neither,
+# X-Forwarded-For is ignored.
+TRUSTED_PROXY_COUNT = env.int("FOREWARN_TRUSTED_PROXY_COUNT", default=0)
 TRUSTED_PROXIES = env.list("FOREWARN_TRUSTED_PROXIES", default=[])
 
 # Content-Security-Policy: nothing inline, nothing from another origin.
@@ -141,6 +144,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
+# Behind a reverse proxy every client would otherwise share the proxy's address (one lockout for everyone).
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
+# django-ratelimit's "ip" key (the /apply/ limit) reads the same address.
+RATELIMIT_IP_META_KEY = "core.http.client_ip"
 
 # Multi-factor authentication (TOTP, with single-use recovery codes) is required of every user; see
 # core.middleware.RequireMultiFactorMiddleware. There is deliberately no setting to turn it off.
@@ -184,6 +191,14 @@ EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backen
 EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Forewarn <no-reply@forewarn.test>")
 FOREWARN_PORTAL_URL = env.str("FOREWARN_PORTAL_URL", default="http://127.0.0.1:8000")
+
+# CSAF provider (docs/csaf-provider.md): the OpenPGP secret key that signs every CSAF document served, an
+# ASCII-armoured file (never in the repository). Without one, development and tests generate a key of their own
+# under var/ (FOREWARN_CSAF_DEVELOPMENT_KEY); production serves no signatures until one is set.
+FOREWARN_CSAF_SIGNING_KEY_FILE = env.str("FOREWARN_CSAF_SIGNING_KEY_FILE", default="")
+FOREWARN_CSAF_SIGNING_KEY_PASSPHRASE = env.str("FOREWARN_CSAF_SIGNING_KEY_PASSPHRASE", default="")
+FOREWARN_CSAF_DEVELOPMENT_KEY = env.bool("FOREWARN_CSAF_DEVELOPMENT_KEY", default=True)
+FOREWARN_CSAF_DEVELOPMENT_KEY_FILE = VAR_DIR / "csaf-development-signing-key.asc"
 
 # Celery: the database is the source of truth; tasks are idempotent and take ids.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -262,7 +277,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["advisories.api.permissions.HasPartnerAccess"],
     # Counted in the default cache: shared by every node in production (Redis), per process otherwise.
     "DEFAULT_THROTTLE_CLASSES": ["advisories.api.throttling.ApiTokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_token": env.str("FOREWARN_API_RATE", default="600/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": env.str("FOREWARN_API_RATE", default="600/minute"),
+        # Refused tokens per client address (advisories.api.throttling.RefusedTokenThrottle).
+        "api_token_refused": env.str("FOREWARN_API_REFUSAL_RATE", default="20/minute"),
+    },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -47,6 +47,9 @@ CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=None)  
 # Logs go through Django's LOGGING below (JSON on stdout), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# CSAF provider: documents are signed with the program's key (FOREWARN_CSAF_SIGNING_KEY_FILE), never a generated one.
+FOREWARN_CSAF_DEVELOPMENT_KEY = False
+
 # SMTP.
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

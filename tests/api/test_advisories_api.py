@@ -309,6 +309,7 @@ def test_openapi_schema_is_served_without_a_token():
         "/api/v1/advisories/",
         "/api/v1/advisories/{identifier}/",
         "/api/v1/advisories/{identifier}/csaf/",
+        "/api/v1/advisories/{identifier}/stix/",
         "/api/v1/advisories/{identifier}/artifacts/{artifact_id}/",
         "/api/v1/advisories/{identifier}/protection/",
         "/api/v1/advisories/{identifier}/indicators/",

@@ -40,3 +40,27 @@ def test_rate_limit_counts_in_redis_when_the_cache_is_redis(monkeypatch, make_pa
 
     assert statuses == [200, 200, 200, 429]
     assert redis.Redis.from_url(CACHE_REDIS_URL).keys("*throttle_api_token_*")
+
+
+@pytest.mark.integration
+@pytest.mark.django_db
+def test_refused_tokens_are_counted_in_redis_for_every_node(settings):
+    from rest_framework.test import APIClient
+
+    redis.Redis.from_url(CACHE_REDIS_URL).flushdb()
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "api_token_refused": "3/minute",
+        },
+    }
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Bearer fwn_00000000_guess")
+
+    with override_settings(CACHES=REDIS_CACHE):
+        statuses = [api.get("/api/v1/advisories/", REMOTE_ADDR="198.51.100.66").status_code for _ in range(4)]
+        caches["default"].close()
+
+    assert statuses == [401, 401, 401, 429]
+    assert redis.Redis.from_url(CACHE_REDIS_URL).keys("*throttle_api_token_refused_198.51.100.66_*")

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from advisories import services
+from advisories.csaf import signing
 from advisories.models import LeakIncident
 from compliance import services as compliance_services
 from core.levels import AccessLevel
@@ -57,6 +58,7 @@ PROGRAM_MANAGER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 403)
 # Leak investigations: compliance officers only; to everyone else they do not exist.
 COMPLIANCE_OFFICER_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 404, 200)
 API_ENDPOINT = row(401, 401, 401, 401, 401, 401, 401, 401)
+TOKEN_ONLY = API_ENDPOINT
 # Staff pages for both staff roles.
 STAFF_PAGE = row(LOGIN, 404, 404, 404, 404, 404, 200, 200)
 # Violations in depth, enforcement, appeals, policies, reviews: compliance officers only; program managers refused.
@@ -76,6 +78,12 @@ MATRIX = {
     "logout": POST_ONLY,
     "mfa_setup": SIGNED_IN_REDIRECT,
     "mfa_verify": SIGNED_IN_REDIRECT,
+    # Everyone's own second factor; changing it needs a code entered in the last minutes (force_login has none).
+    "account_security": row(LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    "account_reverify": row(LOGIN, 200, 200, 200, 200, 200, 200, 200),
+    "account_add_authenticator": SIGNED_IN_REDIRECT,
+    "account_remove_authenticator": POST_ONLY,
+    "account_recovery_codes": POST_ONLY,
     "password_reset": PUBLIC_PAGE,
     "password_reset_done": PUBLIC_PAGE,
     "password_reset_confirm": PUBLIC_PAGE,
@@ -99,6 +107,7 @@ MATRIX = {
     "program_advisories:edit": ASSIGNED_MANAGER_PAGE,
     "program_advisories:document": ASSIGNED_MANAGER_PAGE,
     "program_advisories:artifact_upload": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:detection_indicator_add": POST_ONLY,
     "program_advisories:plan": ASSIGNED_MANAGER_PAGE,
     "program_advisories:plan_cancel": POST_ONLY,
     "program_advisories:withdraw": ASSIGNED_MANAGER_PAGE,
@@ -116,6 +125,7 @@ MATRIX = {
     "advisories:api_tokens": row(LOGIN, 403, 200, 403, 403, 403, 404, 404),
     "advisories:revoke_api_token": POST_ONLY,
     "advisories:csaf": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
+    "advisories:stix": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     # The partner API authenticates organisations' tokens only (tests/api/ covers tokens); a browser session is
     # not a credential there.
     "api:schema": PUBLIC_PAGE,
@@ -124,8 +134,24 @@ MATRIX = {
     "api:advisories": API_ENDPOINT,
     "api:advisory": API_ENDPOINT,
     "api:csaf": API_ENDPOINT,
+    "api:stix": API_ENDPOINT,
     "api:artifact": API_ENDPOINT,
     "api/v1/^": API_ENDPOINT,
+    # The CSAF provider directory (tests/api/test_csaf_provider.py): public metadata, key and service document; a
+    # browser session is not a credential, so the TLP:AMBER folder of advisory X (label "amber") asks everyone for
+    # a token.
+    "csaf_provider:metadata": PUBLIC_PAGE,
+    "csaf_provider:public_key": PUBLIC_PAGE,
+    "csaf_provider:service": PUBLIC_PAGE,
+    "csaf_provider:feed": TOKEN_ONLY,
+    "csaf_provider:folder": TOKEN_ONLY,
+    "csaf_provider:index": TOKEN_ONLY,
+    "csaf_provider:changes": TOKEN_ONLY,
+    "csaf_provider:year_folder": TOKEN_ONLY,
+    "csaf_provider:document": TOKEN_ONLY,
+    "csaf_provider:document_sha256": TOKEN_ONLY,
+    "csaf_provider:document_sha512": TOKEN_ONLY,
+    "csaf_provider:document_signature": TOKEN_ONLY,
     "leaks:list": COMPLIANCE_OFFICER_PAGE,
     "leaks:detail": COMPLIANCE_OFFICER_PAGE,
     "leaks:add_sample": POST_ONLY,
@@ -153,6 +179,7 @@ MATRIX = {
     "program:partner_remove": POST_ONLY,
     "program:partner_invite": POST_ONLY,
     "program:partner_team_settings": POST_ONLY,
+    "program:partner_member_reset_second_factor": POST_ONLY,
     # Protection status and indicators (issue 13): like the advisory page, after the handling acknowledgement.
     "advisories:protection": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     "advisories:indicators": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
@@ -283,6 +310,10 @@ def world(make_partner, member_of, advisory, manager):
         "action_id": warning.pk,
         "appeal_id": appeal.pk,
         "review_id": review.pk,
+        "label": "amber",
+        "year": timezone.now().year,
+        "filename": f"{advisory.identifier.lower()}.json",
+        "fingerprint": signing.fingerprint(),
     }
     return users, values
 

@@ -13,8 +13,10 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisories import services as advisory_services
-from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave, WaveStatus
+from advisories.models import TLP, Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave, WaveStatus
 from advisories.sample_texts import DOCUMENT_VIEWER, HYPERVISOR, MAIL_SERVER, VPN_GATEWAY
+from advisories.stix.services import add_detection_indicator
+from advisories.validators import parse_affected_products
 from compliance import services as compliance_services
 from compliance.models import Agreement, ContractVersion, JurisdictionPolicy
 from core.levels import AccessLevel
@@ -57,6 +59,10 @@ POC_TEXT = """# Forewarn Partner Program — Proof-of-Concept Handling Addendum
 
 GENERIC_BODY = """A vulnerability in {product} could allow a remote attacker to {impact}.
 Customers should apply the update released on the public release date.
+
+## Mitigation
+
+Apply the vendor's update as soon as it is published. Until then, allow only trusted hosts to reach {product}.
 """
 
 STANDARD_BODY = """## Technical details
@@ -89,6 +95,64 @@ DEMO_ADVISORIES = [
 LIVE_ADVISORY = ("Memory corruption in Litware Document Viewer", "Litware Document Viewer 12", "font-parser",
                  "run code when a document is opened", "CVE-2026-31100",
                  "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", "7.8")  # fmt: skip
+
+
+# Per component: the affected products with their CPE and package URL (one per line, as the authoring form takes
+# them), the weakness (CWE) and the TLP label (one public advisory of each label, so every provider feed has one).
+PRODUCT_DETAILS = {
+    "smtp-transport": (
+        "Contoso Mail Server 2019 | cpe:2.3:a:contoso:mail_server:2019:*:*:*:*:*:*:*\n"
+        "Contoso Mail Server 2022 | cpe:2.3:a:contoso:mail_server:2022:*:*:*:*:*:*:*",
+        "CWE-120",
+        TLP.CLEAR,
+    ),
+    "vswitch": (
+        "Fabrikam Hypervisor 8.x | cpe:2.3:a:fabrikam:hypervisor:8.*:*:*:*:*:*:*:*",
+        "CWE-787",
+        TLP.GREEN,
+    ),
+    "session-broker": (
+        "Northgate VPN 5.0 to 5.4 | cpe:2.3:h:northgate:vpn_gateway:5.*:*:*:*:*:*:*:* | "
+        "pkg:generic/northgate/vpn-gateway@5.4",
+        "CWE-288",
+        TLP.AMBER,
+    ),
+    "font-parser": (
+        "Litware Document Viewer 12 | cpe:2.3:a:litware:document_viewer:12:*:*:*:*:*:*:* | "
+        "pkg:generic/litware/document-viewer@12",
+        "CWE-787",
+        TLP.AMBER,
+    ),
+}
+
+# The program's own detection indicators, per component: (level, type, value, description).
+DETECTION_INDICATORS = {
+    "smtp-transport": [
+        (AccessLevel.STANDARD, "domain", "update-contoso-mail.example", "Command-and-control domain of the exploit."),
+        (AccessLevel.EARLY, "sha256", "5f" * 32, "Exploit sample seen in the wild."),
+    ],
+    "vswitch": [(AccessLevel.STANDARD, "ip", "198.51.100.23", "Scanner probing vSwitch management ports.")],
+    "session-broker": [
+        (
+            AccessLevel.STANDARD,
+            "url",
+            "https://vpn-login.example/session/renew",
+            "Phishing page reusing stolen sessions.",
+        )
+    ],
+    "font-parser": [(AccessLevel.STANDARD, "md5", "0c" * 16, "Malicious document with a crafted font.")],
+}
+
+
+def _product_fields(component: str) -> dict:
+    lines, cwe_id, tlp = PRODUCT_DETAILS[component]
+    products = parse_affected_products(lines)
+    return {
+        "affected_products": "\n".join(product.name for product in products),
+        "product_identifiers": {product.name: product.identifiers for product in products},
+        "cwe_id": cwe_id,
+        "tlp": tlp,
+    }
 
 
 REALISTIC_STANDARD_BODIES = {
@@ -223,9 +287,18 @@ class Command(BaseCommand):
             artifact = Artifact(advisory=advisory, level=level, name=name, content_type=content_type)
             upload = ContentFile(content.encode(), name=filename)
             advisory_services.store_artifact(actor=actor, artifact=artifact, uploaded_file=upload)
+        for level, indicator_type, value, description in DETECTION_INDICATORS.get(component, []):
+            add_detection_indicator(
+                actor=actor,
+                advisory=advisory,
+                level=level,
+                indicator_type=indicator_type,
+                value=value,
+                description=description,
+            )
 
     def _past_advisory(self, actor, spec, days_ago):
-        title, product, _, _, cve, vector, score = spec
+        title, _, component, _, cve, vector, score = spec
         if Advisory.objects.filter(title=title).exists():
             return
         public_at = timezone.now() - timedelta(days=days_ago)
@@ -234,7 +307,7 @@ class Command(BaseCommand):
             title=title,
             public_release_at=public_at,
             cve_ids=[cve],
-            affected_products=product,
+            **_product_fields(component),
             cvss_vector=vector,
             cvss_score=score,
         )
@@ -248,7 +321,7 @@ class Command(BaseCommand):
         upcoming = ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__gt=timezone.now())
         if upcoming.exists():
             return upcoming.first().advisory
-        title, product, _, _, cve, vector, score = LIVE_ADVISORY
+        title, _, component, _, cve, vector, score = LIVE_ADVISORY
         now = timezone.now().replace(second=0, microsecond=0)
         public_at = now + timedelta(minutes=6)
         advisory = advisory_services.create_advisory(
@@ -256,7 +329,7 @@ class Command(BaseCommand):
             title=f"{title} ({now:%H:%M} UTC demo)",
             public_release_at=public_at,
             cve_ids=[cve],
-            affected_products=product,
+            **_product_fields(component),
             cvss_vector=vector,
             cvss_score=score,
         )

@@ -46,7 +46,8 @@ def http_get(base_url: str, path: str, session_key: str | None = None) -> tuple[
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-    except (urllib.error.URLError, ConnectionError):
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        # A node still booting may accept the connection and answer only later: not ready yet.
         return 0, b""
 
 
