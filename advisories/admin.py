@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from advisories import selectors, services
+from advisories import need_to_know, services
 from advisories.models import (
     Advisory,
     AdvisoryDocument,
@@ -11,6 +11,7 @@ from advisories.models import (
     HandlingAcknowledgement,
     ReleaseCohort,
     ReleaseWave,
+    WaveStatus,
 )
 
 
@@ -55,14 +56,14 @@ class AdvisoryAdmin(admin.ModelAdmin):
     inlines = [AdvisoryDocumentInline, ArtifactInline, ReleaseWaveInline]
 
     def get_queryset(self, request):
-        return selectors.advisories_for_staff(user=request.user)
+        return need_to_know.with_content_visible(super().get_queryset(request), request.user)
 
     @admin.display(description="title")
     def visible_title(self, advisory):
         return advisory.title if advisory.content_visible else "(restricted: not assigned to you)"
 
     def has_view_permission(self, request, obj=None):
-        if obj is not None and not selectors.can_view_content(request.user, obj):
+        if obj is not None and not need_to_know.can_view_content(request.user, obj):
             return False
         return super().has_view_permission(request, obj)
 
@@ -89,6 +90,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ReleaseWave)
 class ReleaseWaveAdmin(ReadOnlyAdmin):
+    """Waves by advisory identifier (an advisory's `str` is its identifier: its title is need-to-know)."""
+
     list_display = ["advisory", "level", "scheduled_at", "status", "released_at"]
     list_filter = ["status", "level"]
     list_select_related = ["advisory"]
@@ -136,7 +139,9 @@ class ReleaseCohortForm(forms.ModelForm):
 
 @admin.register(ReleaseCohort)
 class ReleaseCohortAdmin(admin.ModelAdmin):
-    """Program managers split a scheduled wave into cohorts here; creation goes through the service."""
+    """Program managers split a scheduled wave into cohorts here; creation goes through the service. Only the
+    advisory's assigned managers may split its waves or change and delete its cohorts (need-to-know): the wave
+    list offers only the scheduled waves of their advisories."""
 
     form = ReleaseCohortForm
     list_display = ["wave", "name", "scheduled_at", "released_at"]
@@ -145,8 +150,23 @@ class ReleaseCohortAdmin(admin.ModelAdmin):
     autocomplete_fields = ["partners"]
     readonly_fields = ["released_at"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "wave":
+            kwargs["queryset"] = ReleaseWave.objects.filter(
+                status=WaveStatus.SCHEDULED, advisory__in=need_to_know.assigned_advisories(request.user)
+            ).select_related("advisory")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _may_change(self, request, obj) -> bool:
+        return obj is None or (
+            obj.released_at is None and need_to_know.is_assigned_manager(request.user, obj.wave.advisory)
+        )
+
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and (obj is None or obj.released_at is None)
+        return super().has_change_permission(request, obj) and self._may_change(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._may_change(request, obj)
 
     def save_model(self, request, obj, form, change):
         if change:

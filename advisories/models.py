@@ -97,7 +97,9 @@ class Advisory(ProtectedStateMixin, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.identifier} {self.title}"
+        # The identifier alone: the title is need-to-know before release (advisories.need_to_know), and str() ends
+        # up in admin lists, select boxes and audit labels that do not check who is looking.
+        return self.identifier
 
     @property
     def cvss_severity(self) -> str:

@@ -4,11 +4,9 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    BooleanField,
     Count,
     DateTimeField,
     Exists,
-    ExpressionWrapper,
     F,
     Max,
     OuterRef,
@@ -16,7 +14,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Value,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
@@ -44,11 +41,16 @@ from advisories.models import (
     Severity,
     WaveStatus,
 )
+from advisories.need_to_know import (  # noqa: F401 - the need-to-know rule, re-exported for pages and services
+    can_view_content,
+    is_assigned_manager,
+    visible_advisory_ids,
+    with_content_visible,
+)
 from compliance.entitlements import PartnerAccess, entitlement_facts, get_released_object_or_404, released_objects
 from compliance.models import JurisdictionPolicy, Violation, ViolationStatus
 from compliance.selectors import Standing, signing_overview
 from core.levels import AccessLevel
-from core.roles import is_program_manager
 from partners.models import ApiToken, MemberRole, Partner, PartnerMembership, PartnerStatus
 
 
@@ -161,50 +163,16 @@ def latest_delivery(*, access: PartnerAccess, advisory: Advisory) -> Delivery | 
 
 # Program staff -----------------------------------------------------------------------------------------------------
 
-CONTENT_VISIBLE_TO_ALL_MANAGERS = (AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC, AdvisoryStatus.WITHDRAWN)
-
-
-def _assignment(user) -> Exists:
-    return Exists(
-        AdvisoryUserObjectPermission.objects.filter(
-            content_object=OuterRef("pk"), user_id=user.pk, permission__codename="edit_advisory"
-        )
-    )
-
-
-def is_assigned_manager(user, advisory: Advisory) -> bool:
-    """Whether the program manager is assigned to the advisory (`edit_advisory` object permission); a superuser
-    always is."""
-    if not is_program_manager(user):
-        return False
-    if user.is_superuser:
-        return True
-    return AdvisoryUserObjectPermission.objects.filter(
-        content_object=advisory, user_id=user.pk, permission__codename="edit_advisory"
-    ).exists()
-
-
-def can_view_content(user, advisory: Advisory) -> bool:
-    """Need-to-know: before release only the assigned managers open an advisory; after release every program
-    manager may read it (editing stays with the assigned ones)."""
-    if not is_program_manager(user):
-        return False
-    return advisory.status in CONTENT_VISIBLE_TO_ALL_MANAGERS or is_assigned_manager(user, advisory)
-
 
 def advisories_for_staff(*, user, search: str = "") -> QuerySet[Advisory]:
-    """Every advisory, annotated with `content_visible` for the user (need-to-know: assigned, or released),
-    newest public release first. Templates show the title only where it is true."""
-    assigned = Value(True) if user.is_superuser else _assignment(user)
-    queryset = Advisory.objects.annotate(
-        content_visible=ExpressionWrapper(
-            Q(status__in=CONTENT_VISIBLE_TO_ALL_MANAGERS) | Q(assigned), output_field=BooleanField()
-        )
-    )
+    """Every advisory, annotated with `content_visible` for the user (need-to-know, `advisories.need_to_know`),
+    newest public release first. Templates show the title only where it is true; a search by CVE id finds only
+    advisories whose content the user may see (a CVE id names the flaw)."""
+    queryset = with_content_visible(Advisory.objects.all(), user)
     search = search.strip()
     if search:
         queryset = queryset.filter(
-            Q(identifier__icontains=search) | Q(cve_records__cve_id__icontains=search)
+            Q(identifier__icontains=search) | (Q(cve_records__cve_id__icontains=search) & Q(content_visible=True))
         ).distinct()
     return queryset
 
@@ -308,19 +276,8 @@ def upcoming_waves(*, now: datetime | None = None) -> QuerySet[ReleaseWave]:
 
 
 def content_visible_advisory_ids(user, advisories) -> set[int]:
-    """Of these advisories, the ones whose content the user may see (`can_view_content`), in one query."""
-    advisories = list(advisories)
-    if user.is_superuser:
-        return {advisory.pk for advisory in advisories}
-    visible = {advisory.pk for advisory in advisories if advisory.status in CONTENT_VISIBLE_TO_ALL_MANAGERS}
-    hidden = {advisory.pk for advisory in advisories} - visible
-    if hidden:
-        visible |= set(
-            AdvisoryUserObjectPermission.objects.filter(
-                content_object_id__in=hidden, user_id=user.pk, permission__codename="edit_advisory"
-            ).values_list("content_object_id", flat=True)
-        )
-    return visible
+    """Of these advisories, the ones whose content the user may see, in one query (`advisories.need_to_know`)."""
+    return visible_advisory_ids(user, advisories)
 
 
 # Partner notices ---------------------------------------------------------------------------------------------------

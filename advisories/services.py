@@ -111,8 +111,8 @@ def index_cve_ids(*, advisory: Advisory) -> None:
 def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
     """Save an artifact file to private storage with its size and sha256, its content type recognised from its
     first bytes (never the name or the browser's claim). Refuses files over the size limit and any type other than
-    text, ZIP or PDF (executables, HTML)."""
-    require_program_manager(actor)
+    text, ZIP or PDF (executables, HTML). Refuses anyone but the advisory's assigned managers."""
+    require_assigned_manager(actor, artifact.advisory)
     if uploaded_file.size > settings.ARTIFACT_MAX_BYTES:
         raise ValidationError({"file": f"Files may be at most {settings.ARTIFACT_MAX_BYTES // (1024 * 1024)} MiB."})
     uploaded_file.seek(0)
@@ -152,8 +152,9 @@ def validate_release_plan(advisory: Advisory, waves: list[ReleaseWave]) -> None:
 
 
 def schedule_advisory(*, actor, advisory: Advisory) -> Advisory:
-    """Move a draft advisory with a valid release plan to scheduled, so that its waves release on time."""
-    require_program_manager(actor)
+    """Move a draft advisory with a valid release plan to scheduled, so that its waves release on time. Refuses
+    anyone but the advisory's assigned managers."""
+    require_assigned_manager(actor, advisory)
     with transaction.atomic():
         advisory = Advisory.objects.select_for_update().get(pk=advisory.pk)
         if advisory.status != AdvisoryStatus.DRAFT:
@@ -373,9 +374,9 @@ def validate_release_cohort(*, wave: ReleaseWave, scheduled_at: datetime, partne
 
 def plan_release_cohort(*, actor, wave: ReleaseWave, name: str, scheduled_at: datetime, partners) -> ReleaseCohort:
     """Split a scheduled early or standard wave: these partners receive it at `scheduled_at` instead of the wave's
-    time. Refuses a released or cancelled wave, a time not after the wave or after the public release, and a partner
-    already in another cohort of the wave."""
-    require_program_manager(actor)
+    time. Refuses anyone but the advisory's assigned managers, a released or cancelled wave, a time not after the wave
+    or after the public release, and a partner already in another cohort of the wave."""
+    require_assigned_manager(actor, wave.advisory)
     with transaction.atomic():
         wave = ReleaseWave.objects.select_for_update().select_related("advisory").get(pk=wave.pk)
         partners = list(partners)
@@ -637,7 +638,7 @@ def revoke_partner_grants(*, partner_id: int) -> int:
 
 def require_assigned_manager(actor, advisory: Advisory) -> None:
     """Refuse unless the actor is a program manager assigned to the advisory (need-to-know)."""
-    from advisories.selectors import is_assigned_manager
+    from advisories.need_to_know import is_assigned_manager
 
     require_program_manager(actor)
     if not is_assigned_manager(actor, advisory):

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.models import AuditEvent, User
+from core.models import User
 
 
 @admin.register(User)
@@ -20,24 +20,7 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2", "is_staff")}),)
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_label", "ip_address"]
-    list_filter = ["action"]
-    search_fields = ["actor_label", "action", "target_label", "target_id"]
-    date_hierarchy = "created_at"
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# The audit log's admin is in program/admin.py: showing an event needs the need-to-know rule of the advisories layer.
 
 
 # Second-factor devices are never shown to staff: django-otp's admin would display another person's TOTP secret

@@ -1,4 +1,3 @@
-import hashlib
 import json
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
@@ -55,10 +54,26 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise PermissionDenied("The audit log is append-only.")
 
 
-class AuditEvent(models.Model):
-    """One entry of the append-only, SHA-256 hash-chained audit log."""
+class AppendOnlyModel(models.Model):
+    """A row that is written once and never changed or deleted (the model refuses; on PostgreSQL a trigger too)."""
 
-    GENESIS_HASH = "0" * 64
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("The audit log is append-only.")
+
+
+class AuditEvent(AppendOnlyModel):
+    """One entry of the append-only audit log. Written in the transaction of the change it records, unchained; the
+    sequencer (`core.services.link_audit_events`) then links it into the keyed hash chain (`AuditChainLink`)."""
 
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events")
@@ -69,29 +84,19 @@ class AuditEvent(models.Model):
     target_label = models.CharField(max_length=300, blank=True)
     details = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
-    previous_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"
+        # Not the target's label: it may name what a viewer is not to see (need-to-know, program/admin.py).
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} (event {self.pk})"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionDenied("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionDenied("The audit log is append-only.")
-
-    def canonical_content(self) -> bytes:
-        """The bytes the hash covers: every recorded field, in a fixed order and encoding."""
-        content = {
+    def canonical_content(self) -> dict:
+        """What the chain covers: every recorded field and the event's id, as the database returns them."""
+        return {
+            "id": self.pk,
             "created_at": self.created_at.isoformat(timespec="microseconds"),
             "actor_id": self.actor_id,
             "actor_label": self.actor_label,
@@ -101,12 +106,36 @@ class AuditEvent(models.Model):
             "target_label": self.target_label,
             "details": self.details,
             "ip_address": self.ip_address,
-            "previous_hash": self.previous_hash,
         }
-        return json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
-    def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical_content()).hexdigest()
+
+class AuditChainLink(AppendOnlyModel):
+    """One link of the keyed hash chain over the audit log: position n names one event and carries
+    HMAC-SHA-256(key, n, hash of link n-1, the event's content). The key lives outside the database
+    (FOREWARN_AUDIT_CHAIN_KEY), so whoever can write the database cannot recompute the links after changing an
+    event; signed checkpoints of the head, published outside the database, expose a truncated chain."""
+
+    GENESIS_HASH = "0" * 64
+
+    position = models.BigIntegerField(primary_key=True)
+    # No database constraint: linking an event must never wait for a lock on the event row (docs/audit.md).
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.DO_NOTHING, db_constraint=False, related_name="chain_link"
+    )
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return f"link {self.position}: event {self.event_id}"
+
+    def signed_content(self, event: AuditEvent) -> bytes:
+        """The bytes the link's HMAC covers, in a fixed order and encoding."""
+        content = {"position": self.position, "previous_hash": self.previous_hash, "event": event.canonical_content()}
+        return json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder).encode()
 
 
 class ProtectedStateMixin:

@@ -13,13 +13,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from advisories.models import Advisory
-from advisories.selectors import can_view_content
+from advisories.need_to_know import can_view_content
 from compliance import onboarding
 from core import mfa
 from core.csv_export import streamed_csv
 from core.http import client_ip
 from core.levels import AccessLevel
-from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role, is_compliance_officer
+from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role
 from partners import services as partner_services
 from partners.models import DUE_DILIGENCE_CHECKLIST, Partner, PartnerApplication
 from program import charts, forms, selectors
@@ -487,7 +487,7 @@ def distribution_report(request, identifier):
     """A printable record of one advisory's distribution. Need-to-know: a program manager who may not open the
     advisory yet (not assigned, not released) is refused unless also a compliance officer."""
     advisory = get_object_or_404(Advisory, identifier=identifier)
-    if not (is_compliance_officer(request.user) or can_view_content(request.user, advisory)):
+    if not can_view_content(request.user, advisory, compliance_officers=True):
         return render(request, "program/advisories/restricted.html", {"advisory": advisory}, status=403)
     report = selectors.distribution_report(advisory)
     return render(request, "program/distribution_report.html", {"report": report, "at": timezone.now()})

@@ -179,6 +179,12 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Signed audit checkpoints (docs/audit.md) are published outside the database: local files by default; production
+# may use a bucket (FOREWARN_AUDIT_CHECKPOINT_STORAGE=s3).
+STORAGES["audit_checkpoints"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": env.str("FOREWARN_AUDIT_CHECKPOINT_ROOT", default=str(VAR_DIR / "audit-checkpoints"))},
+}
 ARTIFACT_MAX_BYTES = env.int("FOREWARN_ARTIFACT_MAX_BYTES", default=20 * 1024 * 1024)
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
@@ -243,6 +249,27 @@ CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
     "options": {"expire_seconds": max(1, round(AGREEMENT_REMINDER_INTERVAL_SECONDS))},
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
+
+# Audit log (docs/audit.md). The keys come from the environment: development values in local and test settings,
+# required in production. An event waits for the sequencer at most about AUDIT_LINK_INTERVAL_SECONDS (it is
+# normally linked right after its transaction commits); verify_audit reports one unchained after the grace period.
+AUDIT_LINK_INTERVAL_SECONDS = env.float("FOREWARN_AUDIT_LINK_INTERVAL_SECONDS", default=5.0)
+AUDIT_LINK_GRACE_SECONDS = env.int("FOREWARN_AUDIT_LINK_GRACE_SECONDS", default=300)
+AUDIT_CHECKPOINT_INTERVAL_SECONDS = env.float("FOREWARN_AUDIT_CHECKPOINT_INTERVAL_SECONDS", default=600.0)
+AUDIT_CHECKPOINT_PUBLIC_KEYS = env.list("FOREWARN_AUDIT_CHECKPOINT_PUBLIC_KEYS", default=[])
+CELERY_BEAT_SCHEDULE["link-audit-events"] = {
+    "task": "core.tasks.link_audit_events",
+    "schedule": timedelta(seconds=AUDIT_LINK_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, round(AUDIT_LINK_INTERVAL_SECONDS * 2))},
+}
+CELERY_BEAT_SCHEDULE["publish-audit-checkpoint"] = {
+    "task": "core.tasks.publish_audit_checkpoint",
+    "schedule": timedelta(seconds=AUDIT_CHECKPOINT_INTERVAL_SECONDS),
+    "options": {"expire_seconds": max(1, round(AUDIT_CHECKPOINT_INTERVAL_SECONDS))},
+}
+# Development values only (local and test settings): anyone can read them here.
+DEVELOPMENT_AUDIT_CHAIN_KEY = "development-only-audit-chain-key-not-a-secret"
+DEVELOPMENT_AUDIT_CHECKPOINT_SIGNING_KEY = "ZGV2ZWxvcG1lbnQtb25seS1jaGVja3BvaW50LWtleSE="
 
 # Partner API (advisories/api, docs/api.md). Tokens only: no session authentication, so no CSRF surface.
 REST_FRAMEWORK = {

@@ -3,6 +3,9 @@
 docs/deploy.md lists every variable and describes the processes (gunicorn web nodes, Celery workers, one beat).
 """
 
+import base64
+import binascii
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -10,6 +13,20 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+
+# Audit chain and checkpoint keys (docs/audit.md): outside the database, never the development values.
+AUDIT_CHAIN_KEY = env.str("FOREWARN_AUDIT_CHAIN_KEY")
+AUDIT_CHECKPOINT_SIGNING_KEY = env.str("FOREWARN_AUDIT_CHECKPOINT_SIGNING_KEY")
+if len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == DEVELOPMENT_AUDIT_CHAIN_KEY:  # noqa: F405
+    raise ImproperlyConfigured("FOREWARN_AUDIT_CHAIN_KEY must be a secret of at least 32 characters.")
+try:
+    _checkpoint_seed = base64.b64decode(AUDIT_CHECKPOINT_SIGNING_KEY, validate=True)
+except binascii.Error:
+    _checkpoint_seed = b""
+if len(_checkpoint_seed) != 32 or AUDIT_CHECKPOINT_SIGNING_KEY == DEVELOPMENT_AUDIT_CHECKPOINT_SIGNING_KEY:  # noqa: F405
+    raise ImproperlyConfigured(
+        "FOREWARN_AUDIT_CHECKPOINT_SIGNING_KEY must be 32 random bytes in base64, not the development key."
+    )
 
 # PostgreSQL. Persistent connections, checked before reuse so that a database restart costs one retry, not errors.
 DATABASES = {"default": env.db("DATABASE_URL")}
@@ -71,6 +88,27 @@ if PRIVATE_STORAGE == "s3":
     STORAGES["private"] = _private_storage  # noqa: F405
 elif PRIVATE_STORAGE != "local":
     raise ImproperlyConfigured(f"FOREWARN_PRIVATE_STORAGE must be 'local' or 's3', not {PRIVATE_STORAGE!r}.")
+
+# Signed audit checkpoints: local files (FOREWARN_AUDIT_CHECKPOINT_ROOT, by default var/audit-checkpoints) or a
+# bucket that the database's credentials cannot write, ideally with object lock (write once, read many).
+AUDIT_CHECKPOINT_STORAGE = env.str("FOREWARN_AUDIT_CHECKPOINT_STORAGE", default="local")
+if AUDIT_CHECKPOINT_STORAGE == "s3":
+    STORAGES["audit_checkpoints"] = {  # noqa: F405
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("FOREWARN_AUDIT_CHECKPOINT_S3_BUCKET"),
+            "location": env.str("FOREWARN_AUDIT_CHECKPOINT_S3_PREFIX", default="audit-checkpoints"),
+            "endpoint_url": env.str("FOREWARN_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("FOREWARN_S3_REGION", default=None),
+            "addressing_style": env.str("FOREWARN_S3_ADDRESSING_STYLE", default=None),
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+elif AUDIT_CHECKPOINT_STORAGE != "local":
+    raise ImproperlyConfigured(
+        f"FOREWARN_AUDIT_CHECKPOINT_STORAGE must be 'local' or 's3', not {AUDIT_CHECKPOINT_STORAGE!r}."
+    )
 
 # HTTPS behind a reverse proxy that sets X-Forwarded-Proto. Load balancer probes may use plain HTTP.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

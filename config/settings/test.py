@@ -5,9 +5,11 @@ import shutil
 import tempfile
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DEVELOPMENT_AUDIT_CHAIN_KEY, DEVELOPMENT_AUDIT_CHECKPOINT_SIGNING_KEY, env
 
 SECRET_KEY = "test-only-not-a-secret"  # test settings only  # nosec B105
+AUDIT_CHAIN_KEY = DEVELOPMENT_AUDIT_CHAIN_KEY
+AUDIT_CHECKPOINT_SIGNING_KEY = DEVELOPMENT_AUDIT_CHECKPOINT_SIGNING_KEY
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -16,6 +18,9 @@ PRIVATE_MEDIA_ROOT = env.str("FOREWARN_PRIVATE_MEDIA_ROOT", default=tempfile.mkd
 atexit.register(shutil.rmtree, PRIVATE_MEDIA_ROOT, ignore_errors=True)
 STORAGES["private"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT  # noqa: F405
 STORAGES["default"]["OPTIONS"]["location"] = PRIVATE_MEDIA_ROOT  # noqa: F405
+AUDIT_CHECKPOINT_ROOT = tempfile.mkdtemp(prefix="forewarn-test-checkpoints-")
+atexit.register(shutil.rmtree, AUDIT_CHECKPOINT_ROOT, ignore_errors=True)
+STORAGES["audit_checkpoints"]["OPTIONS"]["location"] = AUDIT_CHECKPOINT_ROOT  # noqa: F405
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = True

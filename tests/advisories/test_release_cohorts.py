@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from advisories import selectors, services
 from advisories.models import Delivery, ReleaseCohort
@@ -24,7 +25,9 @@ def start():
 
 @pytest.fixture
 def plan(long_advisory, make_partner, manager, start):
-    """An early wave at `start` for two partners; a third partner in a cohort two hours later."""
+    """An early wave at `start` for two partners; a third partner in a cohort two hours later, planned by the
+    advisory's assigned manager."""
+    assign_perm("advisories.edit_advisory", manager, long_advisory)
     partners = [make_partner(level=AccessLevel.EARLY, legal_name=f"Cohort Partner {n}") for n in range(3)]
     wave = WaveFactory(advisory=long_advisory, level=AccessLevel.EARLY, scheduled_at=start)
     cohort = services.plan_release_cohort(

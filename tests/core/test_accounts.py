@@ -192,6 +192,8 @@ def test_production_settings_pass_the_deployment_checks():
         "DATABASE_URL": "postgres://forewarn@127.0.0.1:5432/forewarn",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "DJANGO_ALLOWED_HOSTS": "forewarn.example.com",
+        "FOREWARN_AUDIT_CHAIN_KEY": "a-production-audit-chain-key-with-enough-entropy",
+        "FOREWARN_AUDIT_CHECKPOINT_SIGNING_KEY": "cHJvZHVjdGlvbi1jaGVja3BvaW50LXNpZ25pbmdrZXk=",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

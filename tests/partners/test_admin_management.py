@@ -104,6 +104,7 @@ def test_an_artifact_over_the_size_limit_is_refused_and_nothing_is_stored(manage
 
     settings.ARTIFACT_MAX_BYTES = 10
     advisory = AdvisoryFactory()
+    services.assign_advisory_manager(actor=_superuser(), advisory=advisory, manager=manager)
 
     with pytest.raises(ValidationError, match="at most"):
         services.store_artifact(

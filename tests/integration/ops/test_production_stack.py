@@ -71,6 +71,9 @@ def production(processes, tmp_path):
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+            "FOREWARN_AUDIT_CHAIN_KEY": "an-audit-chain-key-for-the-production-stack-test",
+            "FOREWARN_AUDIT_CHECKPOINT_SIGNING_KEY": "cHJvZHVjdGlvbi1jaGVja3BvaW50LXNpZ25pbmdrZXk=",
+            "FOREWARN_AUDIT_CHECKPOINT_ROOT": str(tmp_path / "audit-checkpoints"),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "CACHE_URL": SHARED_REDIS_URL,
             "DJANGO_STATIC_ROOT": str(tmp_path / "static"),

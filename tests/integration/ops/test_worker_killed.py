@@ -2,7 +2,7 @@
 deliveries: the release is one database transaction that dies with the worker's connection, and the next tick, on
 another worker, releases the wave completely, once.
 
-To catch the worker mid-release the test holds the audit chain's PostgreSQL advisory lock: the release inserts the
+To catch the worker mid-release the test holds a SHARE lock on the audit log's table: the release inserts the
 deliveries and grants, marks the wave released, and then waits for that lock to write its audit event, its last step.
 """
 
@@ -18,7 +18,6 @@ from advisories.tasks import RELEASE_HEARTBEAT
 from core.levels import AccessLevel
 from core.models import AuditEvent
 from core.selectors import last_heartbeat
-from core.services import AUDIT_CHAIN_LOCK_ID
 from tests.factories import WaveFactory
 from tests.integration.ops.conftest import (
     SHARED_REDIS_URL,
@@ -34,10 +33,10 @@ RELEASE_TIMEOUT_SECONDS = 30
 
 
 def backend_waiting_for_audit_lock(session) -> int | None:
-    """The PostgreSQL backend (pid) blocked on the audit chain lock, if any."""
+    """The PostgreSQL backend (pid) blocked on the lock that keeps rows out of the audit log's table, if any."""
     row = session.execute(
-        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = 0 AND objid = %s",
-        [AUDIT_CHAIN_LOCK_ID],
+        "SELECT pid FROM pg_locks WHERE locktype = 'relation' AND NOT granted "
+        "AND relation = 'core_auditevent'::regclass AND mode = 'RowExclusiveLock'"
     ).fetchone()
     return row[0] if row else None
 
@@ -66,8 +65,11 @@ def test_worker_killed_mid_fan_out_leaves_no_half_release_and_the_next_worker_re
         processes=processes,
     )
 
-    with psycopg.connect(database_url_for_subprocesses(), autocommit=True) as session:
-        session.execute("SELECT pg_advisory_lock(%s)", [AUDIT_CHAIN_LOCK_ID])
+    with (
+        psycopg.connect(database_url_for_subprocesses(), autocommit=True) as session,
+        psycopg.connect(database_url_for_subprocesses()) as audit_lock,
+    ):
+        audit_lock.execute("LOCK TABLE core_auditevent IN SHARE MODE")
         wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
         releasing_backend = wait_until(
             lambda: backend_waiting_for_audit_lock(session),
@@ -81,7 +83,7 @@ def test_worker_killed_mid_fan_out_leaves_no_half_release_and_the_next_worker_re
         processes.kill("worker-1")
         # acks_late: the message of the interrupted tick was not acknowledged, so the broker still holds it.
         assert "advisories.tasks.release_due_waves" in unacknowledged_tasks()
-        session.execute("SELECT pg_advisory_unlock(%s)", [AUDIT_CHAIN_LOCK_ID])
+        audit_lock.rollback()
         # The orphaned transaction gets the lock, finds its client gone, and is rolled back.
         wait_until(
             lambda: not backend_alive(session, releasing_backend),
