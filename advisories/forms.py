@@ -7,20 +7,8 @@ from django.core.exceptions import ValidationError
 from advisories.models import TLP, Advisory, AdvisoryStatus, EmailMode
 from advisories.validators import normalise_cve_ids, score_cvss_vector
 from compliance.models import ViolationSeverity
+from core.forms import UTCDateTimeField
 from core.levels import AccessLevel
-
-UTC_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-class UTCDateTimeField(forms.DateTimeField):
-    """A date and time typed in UTC (the site's time zone); the page shows the viewer's local time beside it."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "data-utc-input": ""}, format="%Y-%m-%dT%H:%M")
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("input_formats", UTC_INPUT_FORMATS)
-        kwargs.setdefault("help_text", "UTC")
-        super().__init__(**kwargs)
 
 
 class AdvisoryForm(forms.Form):
@@ -125,7 +113,7 @@ class LeakIncidentForm(LeakSampleFields):
         queryset=Advisory.objects.filter(status__in=[AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC]),
         to_field_name="identifier",
     )
-    observed_at = forms.DateTimeField(label="First observed (UTC)", help_text="YYYY-MM-DD HH:MM, UTC.")
+    observed_at = UTCDateTimeField(label="First observed (UTC)")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
 
     field_order = ["advisory", "observed_at", "description", "sample_text", "sample_file", "sample_source"]

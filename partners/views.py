@@ -17,7 +17,6 @@ from core.forms import show_service_error
 from core.http import client_ip
 from partners import selectors, services
 from partners.forms import AcceptInvitationForm, ApplicationForm, InviteForm
-from partners.models import MemberRole, PartnerStatus
 
 
 def _application_rate(group, request):
@@ -95,11 +94,7 @@ def team_admin_view(view):
         membership = selectors.active_membership(request.user)
         if membership is None:
             raise Http404("No such page.")
-        refusal = None
-        if membership.partner.status != PartnerStatus.ACTIVE:
-            refusal = f"{membership.partner} is {membership.partner.status}: its team cannot change."
-        elif membership.role != MemberRole.ADMIN:
-            refusal = "Only your organisation's partner admins manage its team."
+        refusal = selectors.team_refusal(membership)
         if refusal:
             return render(request, "partners/message.html", {"title": "Team", "error": refusal}, status=403)
         return view(request, membership, *args, **kwargs)

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django_countries import countries
 
+from core.forms import UTCDateTimeField
 from core.levels import AccessLevel
 from partners.models import DUE_DILIGENCE_CHECKLIST, ApplicationStatus, PartnerStatus
 
@@ -56,7 +57,7 @@ class ReasonForm(forms.Form):
 
 
 class SuspendForm(ReasonForm):
-    until = forms.DateTimeField(required=False, label="Until (UTC, optional)", help_text="YYYY-MM-DD HH:MM")
+    until = UTCDateTimeField(required=False, label="Until (UTC, optional)")
 
 
 class InviteForm(forms.Form):
