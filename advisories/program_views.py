@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advisories import forms, selectors, services
 from advisories.models import Advisory, AdvisoryStatus, ReleaseWave, WaveStatus
+from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.levels import AccessLevel
 from core.markdown import render_markdown
@@ -250,6 +251,17 @@ def release_plan_cancel(request, identifier):
     advisory = _advisory(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
         return _restricted(request, advisory)
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Cancel the release plan of {advisory.identifier}?",
+            consequences=[
+                "Every wave still to come is cancelled: nothing of this advisory will be released.",
+                "The advisory returns to draft; you can schedule a new plan later.",
+            ],
+            confirm_label="Cancel the plan",
+            back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
+        )
     try:
         services.cancel_release_plan(actor=request.user, advisory=advisory)
     except ValidationError as error:
@@ -267,6 +279,19 @@ def advisory_withdraw(request, identifier):
         return _restricted(request, advisory)
     form = forms.WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not is_confirmed(request):
+            return confirmation_page(
+                request,
+                title=f"Withdraw {advisory.identifier}?",
+                consequences=[
+                    "The waves still to come are cancelled and every partner's access ends at once.",
+                    "The people of each organisation that received it are notified, with your reason.",
+                    "This cannot be undone.",
+                ],
+                summary=[("Reason", form.cleaned_data["reason"])],
+                confirm_label="Withdraw the advisory",
+                back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
+            )
         try:
             services.withdraw_advisory(actor=request.user, advisory=advisory, reason=form.cleaned_data["reason"])
         except ValidationError as error:

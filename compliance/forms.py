@@ -88,16 +88,28 @@ class ReportViolationForm(forms.Form):
 ADVISORY_IDENTIFIER = re.compile(r"FWN-\d{4}-\d{4,}")
 
 
+VIOLATION_TRANSITION_CHOICES = [
+    ("start_investigation", "Start the investigation"),
+    ("substantiate", "Substantiate"),
+    ("dismiss", "Dismiss"),
+    ("close", "Close"),
+]
+
+
+def offer_only(field, allowed) -> None:
+    """Show only the `allowed` choices of a field (the state machine's next steps). The field still accepts the
+    others, so that a crafted request reaches the service and gets its refusal, not a generic form error."""
+    field.widget.choices = [(value, label) for value, label in field.choices if value in allowed]
+
+
 class ViolationTransitionForm(forms.Form):
-    transition = forms.ChoiceField(
-        choices=[
-            ("start_investigation", "Start investigation"),
-            ("substantiate", "Substantiate"),
-            ("dismiss", "Dismiss"),
-            ("close", "Close"),
-        ]
-    )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    transition = forms.ChoiceField(label="Next step", choices=VIOLATION_TRANSITION_CHOICES, widget=forms.RadioSelect)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why: kept in the investigation log.")
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            offer_only(self.fields["transition"], allowed)
 
 
 class NoteForm(forms.Form):
@@ -110,7 +122,7 @@ class EvidenceForm(forms.Form):
 
 
 class EnforcementForm(forms.Form):
-    kind = forms.ChoiceField(choices=EnforcementKind.choices)
+    kind = forms.ChoiceField(label="Action", choices=EnforcementKind.choices)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Sent to the organisation's admins.")
     cap_level = forms.TypedChoiceField(choices=CAP_CHOICES, coerce=int, required=False, label="Cap (level caps)")
     ends_at = UTCDateTimeField(
@@ -119,14 +131,30 @@ class EnforcementForm(forms.Form):
         help_text=f"Caps and suspensions; empty: open-ended. {UTC_INPUT_HINT}",
     )
 
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            offer_only(self.fields["kind"], allowed)
+            if EnforcementKind.LEVEL_CAP not in allowed:
+                del self.fields["cap_level"]
+            if not {EnforcementKind.LEVEL_CAP, EnforcementKind.SUSPENSION} & set(allowed):
+                del self.fields["ends_at"]
+
 
 class AppealForm(forms.Form):
     statement = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Your statement")
 
 
 class AppealDecisionForm(forms.Form):
-    outcome = forms.ChoiceField(choices=[("uphold", "Uphold the action"), ("overturn", "Overturn the action")])
+    outcome = forms.ChoiceField(
+        choices=[("uphold", "Uphold the action"), ("overturn", "Overturn the action")], widget=forms.RadioSelect
+    )
     decision = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the organisation's admins.")
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            offer_only(self.fields["outcome"], allowed)
 
 
 class JurisdictionPolicyForm(forms.Form):
