@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -90,6 +90,8 @@ def advisory_create(request):
             show_service_error(form, error)
         else:
             messages.success(request, f"{advisory.identifier} created as a draft.")
+            for warning in services.release_plan_warnings(advisory, now=timezone.now()):
+                messages.warning(request, warning)
             return redirect("program_advisories:detail", advisory.identifier)
     return render(request, "program/advisories/form.html", {"form": form, "advisory": None})
 
@@ -115,6 +117,7 @@ def advisory_detail(request, identifier):
             (level, waves.get(level)) for level in (AccessLevel.EARLY, AccessLevel.STANDARD, AccessLevel.GENERIC)
         ],
         "can_cancel": advisory.status == AdvisoryStatus.SCHEDULED,
+        "warnings": services.release_plan_warnings(advisory, now=timezone.now()),
         "editable": advisory.status in (AdvisoryStatus.DRAFT, AdvisoryStatus.SCHEDULED),
         "assign_form": forms.AssignManagerForm(),
     }
@@ -219,6 +222,22 @@ def artifact_upload(request, identifier):
     return render(request, "program/advisories/artifact.html", {"form": form, "advisory": advisory})
 
 
+@require_GET
+@program_manager_view
+def artifact_download(request, identifier, artifact_id):
+    advisory = _advisory(identifier)
+    if not selectors.can_view_content(request.user, advisory):
+        return _restricted(request, advisory)
+    artifact = get_object_or_404(advisory.artifacts, pk=artifact_id)
+    stored = services.open_artifact_for_staff(actor=request.user, artifact=artifact)
+    response = FileResponse(
+        stored, as_attachment=True, filename=artifact.file.name.rsplit("/", 1)[-1], content_type=artifact.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @program_manager_view
 def release_plan(request, identifier):
@@ -241,7 +260,12 @@ def release_plan(request, identifier):
             messages.success(request, f"The release plan of {advisory.identifier} is scheduled.")
             return redirect("program_advisories:detail", advisory.identifier)
     released = sorted(w.get_level_display() for w in waves.values() if w.status == WaveStatus.RELEASED)
-    context = {"form": form, "advisory": advisory, "released": released}
+    context = {
+        "form": form,
+        "advisory": advisory,
+        "released": released,
+        "warnings": services.release_plan_warnings(advisory, now=timezone.now()),
+    }
     return render(request, "program/advisories/plan.html", context)
 
 

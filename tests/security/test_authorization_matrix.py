@@ -99,6 +99,7 @@ MATRIX = {
     "program_advisories:edit": ASSIGNED_MANAGER_PAGE,
     "program_advisories:document": ASSIGNED_MANAGER_PAGE,
     "program_advisories:artifact_upload": ASSIGNED_MANAGER_PAGE,
+    "program_advisories:artifact": PROGRAM_MANAGER_PAGE,
     "program_advisories:plan": ASSIGNED_MANAGER_PAGE,
     "program_advisories:plan_cancel": POST_ONLY,
     "program_advisories:withdraw": ASSIGNED_MANAGER_PAGE,
