@@ -120,5 +120,16 @@ class LeakIncidentForm(LeakSampleFields):
 
 
 class SuspectViolationForm(forms.Form):
-    partner = forms.IntegerField(widget=forms.HiddenInput)
-    severity = forms.ChoiceField(choices=ViolationSeverity.choices, initial=ViolationSeverity.HIGH)
+    """Open a violation against an organisation exposed to a leak: both choices are deliberate, nothing preset."""
+
+    partner = forms.TypedChoiceField(label="Organisation", coerce=int)
+    severity = forms.ChoiceField(
+        choices=[("", "— choose the severity —"), *ViolationSeverity.choices],
+        error_messages={"required": "Choose the severity: nothing is preset."},
+    )
+
+    def __init__(self, *args, exposures, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [("", "— choose the organisation —")] + [
+            (exposure.partner.pk, str(exposure.partner)) for exposure in exposures
+        ]

@@ -130,7 +130,7 @@ MATRIX = {
     "leaks:list": COMPLIANCE_OFFICER_PAGE,
     "leaks:detail": COMPLIANCE_OFFICER_PAGE,
     "leaks:add_sample": POST_ONLY,
-    "leaks:open_violation": POST_ONLY,
+    "leaks:open_violation": COMPLIANCE_OFFICER_PAGE,
     "partners:apply": PUBLIC_PAGE,
     "partners:application_sent": PUBLIC_PAGE,
     "partners:verify_application": PUBLIC_PAGE,
