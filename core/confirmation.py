@@ -24,9 +24,7 @@ def confirmation_page(
 ) -> HttpResponse:
     """The page asking to confirm the POST just received: what will happen, the values entered, and the same
     form again (hidden fields) with a button that confirms and a link back that changes nothing."""
-    carried = [
-        (name, value) for name, values in request.POST.lists() if name not in NOT_CARRIED for value in values
-    ]
+    carried = [(name, value) for name, values in request.POST.lists() if name not in NOT_CARRIED for value in values]
     context = {
         "title": title,
         "consequences": consequences,

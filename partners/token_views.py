@@ -63,6 +63,7 @@ def api_tokens(request, membership):
             "tokens": selectors.api_tokens_of(membership.partner),
             "form": form,
             "created": created,
+            "api_list_url": request.build_absolute_uri(reverse("api:advisories")),
             "now": timezone.now(),
         },
     )
