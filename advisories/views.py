@@ -43,6 +43,7 @@ def partner_view(view):
         access = partner_access(request.user)
         if access is None:
             raise Http404("No such page.")
+        request.partner_access = access  # the navigation reuses it
         if access.level == AccessLevel.NONE:
             return render(request, "advisories/no_access.html", {"partner": access.partner}, status=403)
         return view(request, access, *args, **kwargs)
