@@ -1,7 +1,7 @@
 """Browser tests: Playwright for Python driving Debian's Chromium (never a downloaded browser) against pytest-django's
 live server.
 
-`page.check(name)` is the common look at a page: a screenshot at 1280 px, the axe-core accessibility scan (no
+`page.review(name)` is the common look at a page: a screenshot at 1280 px, the axe-core accessibility scan (no
 serious or critical violation), and at 390 px a second screenshot and the check that nothing is wider than the
 screen. Problems are collected and asserted together at the end of the test (`page.problems`), so that one run
 names every page that needs work.
@@ -116,7 +116,7 @@ def blocking_accessibility_violations(page) -> list[str]:
 @pytest.fixture
 def new_page(browser, live_server, screenshots, axe_script):
     """Open a page in a fresh browser context (its own cookies: one person). `page.shot(name)` saves a full-page
-    screenshot; `page.check(name)` also scans it with axe-core and looks at it 390 px wide (see above)."""
+    screenshot; `page.review(name)` also scans it with axe-core and looks at it 390 px wide (see above)."""
     contexts, pages = [], []
 
     def make(*, width=DESKTOP["width"], height=DESKTOP["height"], timezone_id="UTC"):
@@ -130,7 +130,7 @@ def new_page(browser, live_server, screenshots, axe_script):
         page.problems = []
         page.shot = lambda name: page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
 
-        def check(name):
+        def review(name):
             page.set_viewport_size(DESKTOP)
             page.shot(f"{name}-1280")
             for violation in blocking_accessibility_violations(page):
@@ -142,7 +142,7 @@ def new_page(browser, live_server, screenshots, axe_script):
                 page.problems.append(f"{name} ({page.url}): {overflow} px wider than a 390 px screen")
             page.set_viewport_size(DESKTOP)
 
-        page.check = check
+        page.review = review
         pages.append(page)
         return page
 
