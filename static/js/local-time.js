@@ -52,7 +52,7 @@
     if (input.hasAttribute("data-local-time-done")) { return; }
     input.setAttribute("data-local-time-done", "");
     var local = document.createElement("span");
-    local.className = "local-time";
+    local.className = "local-time local-time-input";
     local.setAttribute("aria-live", "polite");
     input.insertAdjacentElement("afterend", local);
     function update() {
