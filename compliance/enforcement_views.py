@@ -262,7 +262,7 @@ def _confirm_enforcement(request, violation, data):
     }[kind]
     return confirmation_page(
         request,
-        title=f"{EnforcementKind(kind).label}: {violation.partner}?",
+        title=f"Record a {EnforcementKind(kind).label.lower()} against {violation.partner}?",
         consequences=[*consequences, "The organisation's admins are told, with your reason; they may appeal."],
         summary=[("Reason", data["reason"])],
         confirm_label=f"Record the {EnforcementKind(kind).label.lower()}",

@@ -70,7 +70,7 @@ def test_a_violation_leads_to_a_timed_suspension_an_appeal_decided_and_the_end_o
     staff.fill("form[action$='/enforce/'] [name=reason]", "Rule leaked before disclosure.")
     staff.fill("[name=ends_at]", until.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
     staff.get_by_role("button", name="Record action").click()
-    staff.get_by_role("heading", name=re.compile("Suspension: Kestrel")).wait_for()
+    staff.get_by_role("heading", name="Record a suspension against Kestrel Intrusion Detection?").wait_for()
     assert f"until {until:%Y-%m-%d %H:%M} UTC" in staff.locator("main").inner_text()
     assert Partner.objects.get(pk=partner.pk).status == PartnerStatus.ACTIVE  # nothing happened yet
     staff.review("journey-compliance-confirm-suspension")
