@@ -140,3 +140,15 @@ def test_times_are_shown_as_iso_utc_marked_for_the_local_time_script_when_a_page
     response = client.get(reverse("advisories:detail", args=[advisory.identifier]))
 
     assert '<time datetime="2026-12-02T13:07:00Z" data-local-time>2026-12-02 13:07 UTC</time>' in response.text
+
+
+def test_the_application_form_marks_every_required_answer_and_lists_its_problems_at_the_top(client):
+    response = client.post(reverse("partners:apply"), {"legal_name": "Osprey"})
+
+    assert response.status_code in (200, 400)
+    marked = re.findall(r'<label for="id_(\w+)">[^<]*<span class="required-mark"', response.text)
+    assert {"legal_name", "country", "website", "applicant_email"} <= set(marked)
+    assert "trading_name" not in marked
+    summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.DOTALL).group(0)
+    assert 'href="#id_country"' in summary
+    assert "problems to fix" in summary
