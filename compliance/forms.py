@@ -103,7 +103,7 @@ def offer_only(field, allowed) -> None:
 
 
 class ViolationTransitionForm(forms.Form):
-    transition = forms.ChoiceField(label="Next step", choices=VIOLATION_TRANSITION_CHOICES, widget=forms.RadioSelect)
+    transition = forms.ChoiceField(label="Step to take", choices=VIOLATION_TRANSITION_CHOICES, widget=forms.RadioSelect)
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why: kept in the investigation log.")
 
     def __init__(self, *args, allowed=None, **kwargs):
