@@ -73,13 +73,17 @@ class TeamSettingsForm(forms.Form):
         return [part for part in re.split(r"[\s,;]+", self.cleaned_data["email_domains"]) if part]
 
 
+# Typed as YYYY-MM-DD: the browser's date picker would show the viewer's locale (mm/dd/yyyy).
+UTC_DAY_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"})
+
+
 class ReportFilterForm(forms.Form):
     """Filters of the delivery and download reports: advisory, organisation and a range of UTC days."""
 
     advisory = forms.CharField(required=False, max_length=30, label="Advisory", help_text="e.g. FWN-2026-0001")
     partner = forms.ModelChoiceField(required=False, queryset=None, label="Organisation", empty_label="any")
-    since = forms.DateField(required=False, label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(required=False, label="From (UTC day)", widget=UTC_DAY_INPUT, input_formats=["%Y-%m-%d"])
+    until = forms.DateField(required=False, label="To (UTC day)", widget=UTC_DAY_INPUT, input_formats=["%Y-%m-%d"])
 
     def __init__(self, *args, **kwargs):
         from partners.models import Partner
