@@ -26,7 +26,8 @@ migrate: venv
 run: migrate
 	$(BIN)/python manage.py seed_demo
 	@echo "Forewarn is starting at http://127.0.0.1:8000/ (web, Celery worker and beat; Ctrl-C stops all three)"
-	$(BIN)/honcho --procfile Procfile.dev start
+	@# Ctrl-C is how it stops: honcho then exits 130, which is not a failure here.
+	$(BIN)/honcho --procfile Procfile.dev start || [ $$? -eq 130 ]
 
 lint: venv
 	$(BIN)/ruff format --check .

@@ -8,20 +8,8 @@ from advisories.models import TLP, Advisory, AdvisoryStatus, EmailMode, Indicato
 from advisories.stix.bundle import STIX_INDICATOR_TYPES
 from advisories.validators import normalise_cve_ids, parse_affected_products, score_cvss_vector, validate_cwe_id
 from compliance.models import ViolationSeverity
+from core.forms import UTCDateTimeField
 from core.levels import AccessLevel
-
-UTC_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-class UTCDateTimeField(forms.DateTimeField):
-    """A date and time typed in UTC (the site's time zone); the page shows the viewer's local time beside it."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local", "data-utc-input": ""}, format="%Y-%m-%dT%H:%M")
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("input_formats", UTC_INPUT_FORMATS)
-        kwargs.setdefault("help_text", "UTC")
-        super().__init__(**kwargs)
 
 
 class AdvisoryForm(forms.Form):
@@ -159,12 +147,23 @@ class LeakIncidentForm(LeakSampleFields):
         queryset=Advisory.objects.filter(status__in=[AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC]),
         to_field_name="identifier",
     )
-    observed_at = forms.DateTimeField(label="First observed (UTC)", help_text="YYYY-MM-DD HH:MM, UTC.")
+    observed_at = UTCDateTimeField(label="First observed (UTC)")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}))
 
     field_order = ["advisory", "observed_at", "description", "sample_text", "sample_file", "sample_source"]
 
 
 class SuspectViolationForm(forms.Form):
-    partner = forms.IntegerField(widget=forms.HiddenInput)
-    severity = forms.ChoiceField(choices=ViolationSeverity.choices, initial=ViolationSeverity.HIGH)
+    """Open a violation against an organisation exposed to a leak: both choices are deliberate, nothing preset."""
+
+    partner = forms.TypedChoiceField(label="Organisation", coerce=int)
+    severity = forms.ChoiceField(
+        choices=[("", "— choose the severity —"), *ViolationSeverity.choices],
+        error_messages={"required": "Choose the severity: nothing is preset."},
+    )
+
+    def __init__(self, *args, exposures, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].choices = [("", "— choose the organisation —")] + [
+            (exposure.partner.pk, str(exposure.partner)) for exposure in exposures
+        ]

@@ -509,6 +509,7 @@ class ProtectionStatus(ProtectedStateMixin, models.Model):
     for one advisory. Transitions (any other is refused):
 
         not_started -> in_progress -> shipped
+        not_started -> shipped                      (a protection ready at once: one report, not two)
         not_started | in_progress -> not_applicable
 
     `shipped` and `not_applicable` are final; the products, signature ids and notes stay editable."""
@@ -546,7 +547,9 @@ class ProtectionStatus(ProtectedStateMixin, models.Model):
     def start(self):
         pass
 
-    @transition(field=state, source=ProtectionState.IN_PROGRESS, target=ProtectionState.SHIPPED)
+    @transition(
+        field=state, source=[ProtectionState.NOT_STARTED, ProtectionState.IN_PROGRESS], target=ProtectionState.SHIPPED
+    )
     def ship(self):
         pass
 

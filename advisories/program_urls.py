@@ -15,6 +15,7 @@ urlpatterns = [
     path("<str:identifier>/documents/<str:level>/", views.document_edit, name="document"),
     path("<str:identifier>/artifacts/new/", views.artifact_upload, name="artifact_upload"),
     path("<str:identifier>/indicators/new/", views.detection_indicator_add, name="detection_indicator_add"),
+    path("<str:identifier>/artifacts/<int:artifact_id>/", views.artifact_download, name="artifact"),
     path("<str:identifier>/plan/", views.release_plan, name="plan"),
     path("<str:identifier>/plan/cancel/", views.release_plan_cancel, name="plan_cancel"),
     path("<str:identifier>/withdraw/", views.advisory_withdraw, name="withdraw"),

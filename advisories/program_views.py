@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from advisories import forms, selectors, services
 from advisories.models import Advisory, AdvisoryStatus, ReleaseWave, WaveStatus
 from advisories.stix.services import add_detection_indicator
+from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.levels import AccessLevel
 from core.markdown import render_markdown
@@ -90,6 +91,8 @@ def advisory_create(request):
             show_service_error(form, error)
         else:
             messages.success(request, f"{advisory.identifier} created as a draft.")
+            for warning in services.release_plan_warnings(advisory, now=timezone.now()):
+                messages.warning(request, warning)
             return redirect("program_advisories:detail", advisory.identifier)
     return render(request, "program/advisories/form.html", {"form": form, "advisory": None})
 
@@ -117,6 +120,7 @@ def advisory_detail(request, identifier):
             (level, waves.get(level)) for level in (AccessLevel.EARLY, AccessLevel.STANDARD, AccessLevel.GENERIC)
         ],
         "can_cancel": advisory.status == AdvisoryStatus.SCHEDULED,
+        "warnings": services.release_plan_warnings(advisory, now=timezone.now()),
         "editable": advisory.status in (AdvisoryStatus.DRAFT, AdvisoryStatus.SCHEDULED),
         "assign_form": forms.AssignManagerForm(),
     }
@@ -222,6 +226,22 @@ def artifact_upload(request, identifier):
     return render(request, "program/advisories/artifact.html", {"form": form, "advisory": advisory})
 
 
+@require_GET
+@program_manager_view
+def artifact_download(request, identifier, artifact_id):
+    advisory = _advisory(identifier)
+    if not selectors.can_view_content(request.user, advisory):
+        return _restricted(request, advisory)
+    artifact = get_object_or_404(advisory.artifacts, pk=artifact_id)
+    stored = services.open_artifact_for_staff(actor=request.user, artifact=artifact)
+    response = FileResponse(
+        stored, as_attachment=True, filename=artifact.file.name.rsplit("/", 1)[-1], content_type=artifact.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 @program_manager_view
 def release_plan(request, identifier):
@@ -244,7 +264,12 @@ def release_plan(request, identifier):
             messages.success(request, f"The release plan of {advisory.identifier} is scheduled.")
             return redirect("program_advisories:detail", advisory.identifier)
     released = sorted(w.get_level_display() for w in waves.values() if w.status == WaveStatus.RELEASED)
-    context = {"form": form, "advisory": advisory, "released": released}
+    context = {
+        "form": form,
+        "advisory": advisory,
+        "released": released,
+        "warnings": services.release_plan_warnings(advisory, now=timezone.now()),
+    }
     return render(request, "program/advisories/plan.html", context)
 
 
@@ -254,6 +279,17 @@ def release_plan_cancel(request, identifier):
     advisory = _advisory(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
         return _restricted(request, advisory)
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Cancel the release plan of {advisory.identifier}?",
+            consequences=[
+                "Every wave still to come is cancelled: nothing of this advisory will be released.",
+                "The advisory returns to draft; you can schedule a new plan later.",
+            ],
+            confirm_label="Cancel the plan",
+            back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
+        )
     try:
         services.cancel_release_plan(actor=request.user, advisory=advisory)
     except ValidationError as error:
@@ -271,6 +307,19 @@ def advisory_withdraw(request, identifier):
         return _restricted(request, advisory)
     form = forms.WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not is_confirmed(request):
+            return confirmation_page(
+                request,
+                title=f"Withdraw {advisory.identifier}?",
+                consequences=[
+                    "The waves still to come are cancelled and every partner's access ends at once.",
+                    "The people of each organisation that received it are notified, with your reason.",
+                    "This cannot be undone.",
+                ],
+                summary=[("Reason", form.cleaned_data["reason"])],
+                confirm_label="Withdraw the advisory",
+                back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
+            )
         try:
             services.withdraw_advisory(actor=request.user, advisory=advisory, reason=form.cleaned_data["reason"])
         except ValidationError as error:

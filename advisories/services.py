@@ -5,7 +5,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.mail import send_mail, send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -140,15 +140,47 @@ def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
     return artifact
 
 
+PLAN_FIELDS = {
+    AccessLevel.EARLY: "early_at",
+    AccessLevel.STANDARD: "standard_at",
+    AccessLevel.GENERIC: "public_release_at",
+}
+
+
+def release_plan_order_errors(times: dict[int, datetime | None]) -> dict[str, list[str]]:
+    """Every ordering mistake of a plan at once (early <= standard <= public release), keyed by the form field of
+    the later wave, so that a manager fixes them all in one go."""
+    errors: dict[str, list[str]] = {}
+    early, standard, public = (times.get(level) for level in PLAN_FIELDS)
+    if early and standard and early > standard:
+        errors.setdefault("standard_at", []).append("The standard wave cannot come before the early wave.")
+    if early and public and early > public:
+        errors.setdefault("early_at", []).append("The early wave must come no later than the public release.")
+    if standard and public and standard > public:
+        errors.setdefault("standard_at", []).append("The standard wave must come no later than the public release.")
+    return errors
+
+
 def validate_release_plan(advisory: Advisory, waves: list[ReleaseWave]) -> None:
-    """early <= standard <= public release, and the generic wave exactly at public release."""
+    """early <= standard <= public release, and the generic wave exactly at public release; every mistake is
+    reported at once."""
     at = {wave.level: wave.scheduled_at for wave in waves if wave.status != WaveStatus.CANCELLED}
+    errors: dict = release_plan_order_errors(at)
     if at.get(AccessLevel.GENERIC) != advisory.public_release_at:
-        raise ValidationError("The generic wave must be scheduled at the public release time.")
-    order = [at.get(AccessLevel.EARLY), at.get(AccessLevel.STANDARD), at[AccessLevel.GENERIC]]
-    present = [moment for moment in order if moment is not None]
-    if present != sorted(present):
-        raise ValidationError("Waves must run in order: early, then standard, then public release.")
+        errors[NON_FIELD_ERRORS] = ["The generic wave must be scheduled at the public release time."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def release_plan_warnings(advisory: Advisory, *, now: datetime) -> list[str]:
+    """What deserves a word before it goes wrong: a draft whose public release lies in the past (it cannot be
+    scheduled that way)."""
+    if advisory.status == AdvisoryStatus.DRAFT and advisory.public_release_at <= now:
+        return [
+            f"The public release ({advisory.public_release_at:%Y-%m-%d %H:%M} UTC) is in the past: choose a future "
+            "time in the release plan before scheduling it."
+        ]
+    return []
 
 
 def schedule_advisory(*, actor, advisory: Advisory) -> Advisory:
@@ -775,9 +807,11 @@ def set_release_plan(
             name = "public_release_at" if level == AccessLevel.GENERIC else f"{AccessLevel(level).label}_at"
             if wave is not None and wave.status == WaveStatus.RELEASED:
                 if at != wave.scheduled_at:
-                    errors[name] = "This wave has released; its time is frozen."
+                    errors[name] = ["This wave has released; its time is frozen."]
             elif at is not None and at <= now:
-                errors[name] = "This time is in the past."
+                errors[name] = ["This time is in the past."]
+        for name, messages in release_plan_order_errors(wanted).items():
+            errors.setdefault(name, []).extend(messages)
         if errors:
             raise ValidationError(errors)
         for level, at in wanted.items():
@@ -1062,3 +1096,18 @@ def record_portal_visit(*, user, at: datetime | None = None) -> datetime | None:
         visit.seen_at = at
         visit.save(update_fields=["seen_at"])
         return previous
+
+
+def open_artifact_for_staff(*, actor, artifact: Artifact):
+    """A program manager who may read the advisory (need-to-know) downloads one of its files as stored, without
+    personalisation: the file stays inside the program. Audited; refuses everyone else."""
+    if not selectors.can_view_content(actor, artifact.advisory):
+        raise PermissionDenied("Only the advisory's assigned managers open its files before release.")
+    with transaction.atomic():
+        record_audit_event(
+            actor=actor,
+            action="artifact.downloaded_by_staff",
+            target=artifact,
+            details={"advisory": artifact.advisory.identifier, "sha256": artifact.sha256},
+        )
+    return artifact.file.open("rb")

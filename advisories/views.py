@@ -24,7 +24,6 @@ from advisories.handling import HANDLING_TERMS, TLP_MEANING
 from advisories.models import LeakIncident
 from advisories.protection import selectors as protection_selectors
 from compliance.entitlements import partner_access
-from compliance.models import ViolationSeverity
 from core.http import client_ip, user_agent
 from core.levels import AccessLevel
 from core.markdown import render_markdown
@@ -44,6 +43,7 @@ def partner_view(view):
         access = partner_access(request.user)
         if access is None:
             raise Http404("No such page.")
+        request.partner_access = access  # the navigation reuses it
         if access.level == AccessLevel.NONE:
             return render(request, "advisories/no_access.html", {"partner": access.partner}, status=403)
         return view(request, access, *args, **kwargs)
@@ -266,15 +266,26 @@ def _render_incident(request, incident, *, sample_form, status=200):
             ],
             "violations": incident.violations.select_related("partner"),
             "sample_form": sample_form,
-            "severities": ViolationSeverity.choices,
         },
         status=status,
     )
 
 
+def _one_row_per_copy(rows: list[dict]) -> list[dict]:
+    """A served copy is one delivery read by one person: keep its best-ranked row only (the ranking may list a
+    copy once per access to it)."""
+    seen, copies = set(), []
+    for row in rows:
+        key = (row.get("delivery"), row.get("user_email"))
+        if key not in seen:
+            seen.add(key)
+            copies.append({**row})
+    return copies
+
+
 def _displayed_trace(result: dict) -> dict:
-    """The stored trace with its p-values written for people (e.g. "3.1e-15")."""
-    result = {**result, "ranked": [{**row} for row in result.get("ranked", [])]}
+    """The stored trace, one row per served copy, with its p-values written for people (e.g. "3.1e-15")."""
+    result = {**result, "ranked": _one_row_per_copy(result.get("ranked", []))}
     if result.get("match"):
         result["match"] = {**result["match"]}
     for row in [*result["ranked"], *([result["match"]] if result.get("match") else [])]:
@@ -303,24 +314,31 @@ def leak_sample_add(request, incident_id):
     return _render_incident(request, incident, sample_form=form, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @compliance_officer_view
 def leak_violation_open(request, incident_id):
+    """A deliberate step of its own: the officer chooses the organisation and the severity (nothing preset) and
+    sees what will be attached before opening a violation."""
     incident = get_object_or_404(LeakIncident.objects.select_related("advisory"), pk=incident_id)
-    form = SuspectViolationForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose an organisation and a severity.")
-        return redirect("leaks:detail", incident.pk)
-    partner = get_object_or_404(Partner, pk=form.cleaned_data["partner"])
-    try:
-        violation = services.open_violation_for_suspect(
-            actor=request.user, incident=incident, partner=partner, severity=form.cleaned_data["severity"]
-        )
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"Violation {violation.pk} opened against {partner} with the evidence attached.")
-    return redirect("leaks:detail", incident.pk)
+    exposures = selectors.exposure_report(incident=incident)
+    form = SuspectViolationForm(
+        request.POST if request.method == "POST" else None,
+        exposures=exposures,
+        initial={"partner": request.GET.get("partner")},
+    )
+    if request.method == "POST" and form.is_valid():
+        partner = get_object_or_404(Partner, pk=form.cleaned_data["partner"])
+        try:
+            violation = services.open_violation_for_suspect(
+                actor=request.user, incident=incident, partner=partner, severity=form.cleaned_data["severity"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Violation {violation.pk} opened against {partner} with the evidence attached.")
+            return redirect("leaks:detail", incident.pk)
+    context = {"incident": incident, "form": form, "exposures": exposures}
+    return render(request, "advisories/leaks/open_violation.html", context, status=400 if form.errors else 200)
 
 
 LAST_VISIT_SESSION_KEY = "portal_dashboard_since"

@@ -9,11 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance import forms, selectors, services
 from compliance.models import EnforcementKind, EvidenceFile, ViolationStatus
+from core.confirmation import confirmation_page, is_confirmed
+from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, has_staff_role
 from partners.selectors import active_membership, admin_membership
 
@@ -111,16 +114,19 @@ def violation_report(request):
 @officer_view
 def violation_detail(request, violation_id):
     violation = _violation_or_404(violation_id)
+    transitions = selectors.available_violation_transitions(violation)
+    kinds = selectors.available_enforcement_kinds(violation)
     return render(
         request,
         "compliance/violation_detail.html",
         {
             "violation": violation,
-            "transition_form": forms.ViolationTransitionForm(),
+            "steps": ViolationStatus.choices,
+            "transition_form": forms.ViolationTransitionForm(allowed=transitions) if transitions else None,
             "note_form": forms.NoteForm(),
             "evidence_form": forms.EvidenceForm(),
-            "enforcement_form": forms.EnforcementForm(),
-            "may_enforce": violation.status == ViolationStatus.SUBSTANTIATED,
+            "enforcement_form": forms.EnforcementForm(allowed=kinds) if kinds else None,
+            "is_substantiated": violation.status == ViolationStatus.SUBSTANTIATED,
         },
     )
 
@@ -212,6 +218,8 @@ def violation_enforce(request, violation_id):
         return redirect("compliance:violation_detail", violation.pk)
     data, actor = form.cleaned_data, request.user
     kind, reason, ends_at = data["kind"], data["reason"], data["ends_at"]
+    if kind in CONFIRMED_KINDS and not is_confirmed(request):
+        return _confirm_enforcement(request, violation, data)
     actions = {
         EnforcementKind.WARNING: lambda: services.issue_warning(violation=violation, actor=actor, reason=reason),
         EnforcementKind.LEVEL_CAP: lambda: services.impose_level_cap(
@@ -231,6 +239,35 @@ def violation_enforce(request, violation_id):
     }
     _run(request, actions[kind], f"{EnforcementKind(kind).label} recorded against {violation.partner}.")
     return redirect("compliance:violation_detail", violation.pk)
+
+
+# Actions that change the organisation's access at once are confirmed first.
+CONFIRMED_KINDS = (EnforcementKind.LEVEL_CAP, EnforcementKind.SUSPENSION, EnforcementKind.REMOVAL)
+
+
+def _confirm_enforcement(request, violation, data):
+    kind, ends_at = data["kind"], data["ends_at"]
+    until = f"until {ends_at:%Y-%m-%d %H:%M} UTC" if ends_at else "until someone ends it"
+    consequences = {
+        EnforcementKind.LEVEL_CAP: [
+            f"{violation.partner}'s access is capped at "
+            f"{AccessLevel(data['cap_level']).label if data['cap_level'] is not None else '?'} from now, {until}."
+        ],
+        EnforcementKind.SUSPENSION: [
+            f"Every member of {violation.partner} loses access at once, {until}; API tokens stop working."
+        ],
+        EnforcementKind.REMOVAL: [
+            f"{violation.partner} is removed for good: memberships deactivated, API tokens revoked, grants removed."
+        ],
+    }[kind]
+    return confirmation_page(
+        request,
+        title=f"Record a {EnforcementKind(kind).label.lower()} against {violation.partner}?",
+        consequences=[*consequences, "The organisation's admins are told, with your reason; they may appeal."],
+        summary=[("Reason", data["reason"])],
+        confirm_label=f"Record the {EnforcementKind(kind).label.lower()}",
+        back_url=reverse("compliance:violation_detail", args=[violation.pk]),
+    )
 
 
 # Appeals (staff) -------------------------------------------------------------------------------------------------
@@ -255,7 +292,9 @@ def appeal_detail(request, appeal_id):
     appeal = selectors.appeal_record(appeal_id=appeal_id)
     if appeal is None:
         raise Http404("No such appeal.")
-    form = forms.AppealDecisionForm(request.POST or None)
+    # Removal is final: its appeal can only be upheld (the service refuses an overturn anyway).
+    outcomes = ["uphold"] if appeal.action.kind == EnforcementKind.REMOVAL else ["uphold", "overturn"]
+    form = forms.AppealDecisionForm(request.POST or None, allowed=outcomes)
     if request.method == "POST" and form.is_valid():
         overturn = form.cleaned_data["outcome"] == "overturn"
         decided = _run(
@@ -267,7 +306,8 @@ def appeal_detail(request, appeal_id):
         )
         if decided:
             return redirect("compliance:appeal_detail", appeal.pk)
-    return render(request, "compliance/appeal_detail.html", {"appeal": appeal, "form": form})
+    may_decide = bool(list(appeal.get_available_status_transitions()))
+    return render(request, "compliance/appeal_detail.html", {"appeal": appeal, "form": form, "may_decide": may_decide})
 
 
 # Jurisdiction policies -------------------------------------------------------------------------------------------

@@ -4,19 +4,13 @@ from django import forms
 from django_countries.fields import CountryField
 
 from compliance.models import ContractVersion, EnforcementKind, ReviewOutcome, ViolationKind, ViolationSeverity
+from core.forms import UTC_INPUT_HINT, UTCDateTimeField
 from core.levels import AccessLevel
 from partners.models import Partner, PartnerStatus
 
 REQUIRED_LEVEL_CHOICES = [
     (level.value, f"{level.label} and above") for level in AccessLevel if level != AccessLevel.NONE
 ]
-
-
-class UTCDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
 class ContractVersionForm(forms.Form):
@@ -26,15 +20,14 @@ class ContractVersionForm(forms.Form):
     title = forms.CharField(max_length=200)
     version = forms.IntegerField(min_value=1)
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 18}), help_text="Markdown.", strip=False)
-    effective_at = forms.DateTimeField(widget=UTCDateTimeInput(), help_text="UTC.")
+    effective_at = UTCDateTimeField(label="Effective at (UTC)")
     required_from_level = forms.TypedChoiceField(choices=REQUIRED_LEVEL_CHOICES, coerce=int)
     validity_days = forms.IntegerField(min_value=1, initial=365, help_text="How long a signature stays valid.")
-    previous_versions_valid_until = forms.DateTimeField(
+    previous_versions_valid_until = UTCDateTimeField(
         required=False,
-        widget=UTCDateTimeInput(),
-        label="Re-sign deadline",
-        help_text="UTC. Agreements to earlier versions keep counting until then; empty: they stop when this "
-        "version takes effect.",
+        label="Re-sign deadline (UTC)",
+        help_text=f"{UTC_INPUT_HINT} Agreements to earlier versions keep counting until then; empty: they stop "
+        "when this version takes effect.",
     )
 
     @classmethod
@@ -95,16 +88,28 @@ class ReportViolationForm(forms.Form):
 ADVISORY_IDENTIFIER = re.compile(r"FWN-\d{4}-\d{4,}")
 
 
+VIOLATION_TRANSITION_CHOICES = [
+    ("start_investigation", "Start the investigation"),
+    ("substantiate", "Substantiate"),
+    ("dismiss", "Dismiss"),
+    ("close", "Close"),
+]
+
+
+def offer_only(field, allowed) -> None:
+    """Show only the `allowed` choices of a field (the state machine's next steps). The field still accepts the
+    others, so that a crafted request reaches the service and gets its refusal, not a generic form error."""
+    field.widget.choices = [(value, label) for value, label in field.choices if value in allowed]
+
+
 class ViolationTransitionForm(forms.Form):
-    transition = forms.ChoiceField(
-        choices=[
-            ("start_investigation", "Start investigation"),
-            ("substantiate", "Substantiate"),
-            ("dismiss", "Dismiss"),
-            ("close", "Close"),
-        ]
-    )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    transition = forms.ChoiceField(label="Step to take", choices=VIOLATION_TRANSITION_CHOICES, widget=forms.RadioSelect)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why: kept in the investigation log.")
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            offer_only(self.fields["transition"], allowed)
 
 
 class NoteForm(forms.Form):
@@ -117,15 +122,23 @@ class EvidenceForm(forms.Form):
 
 
 class EnforcementForm(forms.Form):
-    kind = forms.ChoiceField(choices=EnforcementKind.choices)
+    kind = forms.ChoiceField(label="Action", choices=EnforcementKind.choices)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Sent to the organisation's admins.")
     cap_level = forms.TypedChoiceField(choices=CAP_CHOICES, coerce=int, required=False, label="Cap (level caps)")
-    ends_at = forms.DateTimeField(
-        widget=UTCDateTimeInput(),
+    ends_at = UTCDateTimeField(
         required=False,
         label="Ends (UTC)",
-        help_text="Caps and suspensions; empty: open-ended.",
+        help_text=f"Caps and suspensions; empty: open-ended. {UTC_INPUT_HINT}",
     )
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            offer_only(self.fields["kind"], allowed)
+            if EnforcementKind.LEVEL_CAP not in allowed:
+                del self.fields["cap_level"]
+            if not {EnforcementKind.LEVEL_CAP, EnforcementKind.SUSPENSION} & set(allowed):
+                del self.fields["ends_at"]
 
 
 class AppealForm(forms.Form):
@@ -133,14 +146,21 @@ class AppealForm(forms.Form):
 
 
 class AppealDecisionForm(forms.Form):
-    outcome = forms.ChoiceField(choices=[("uphold", "Uphold the action"), ("overturn", "Overturn the action")])
+    outcome = forms.ChoiceField(
+        choices=[("uphold", "Uphold the action"), ("overturn", "Overturn the action")], widget=forms.RadioSelect
+    )
     decision = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), help_text="Sent to the organisation's admins.")
+
+    def __init__(self, *args, allowed=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            offer_only(self.fields["outcome"], allowed)
 
 
 class JurisdictionPolicyForm(forms.Form):
     country = CountryField().formfield()
     cap_level = forms.TypedChoiceField(choices=AccessLevel.choices, coerce=int, help_text="Early lifts a cap.")
-    effective_at = forms.DateTimeField(widget=UTCDateTimeInput(), help_text="UTC.")
+    effective_at = UTCDateTimeField(label="Effective at (UTC)")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
 
 

@@ -16,10 +16,12 @@ from compliance.models import (
     ComplianceReview,
     ContractVersion,
     EnforcementAction,
+    EnforcementKind,
     JurisdictionPolicy,
     ReviewStatus,
     Violation,
     ViolationNote,
+    ViolationStatus,
 )
 from partners.models import Partner, PartnerStatus
 
@@ -229,3 +231,32 @@ def enforcement_actions_of_partner(*, partner: Partner) -> QuerySet[EnforcementA
 
 def partner_enforcement_action_or_none(*, partner: Partner, action_id: int) -> EnforcementAction | None:
     return EnforcementAction.objects.filter(partner=partner, pk=action_id).first()
+
+
+# Which transition of the organisation's state machine each enforcement kind drives.
+PARTNER_MOVES = {
+    EnforcementKind.SUSPENSION: "suspend",
+    EnforcementKind.REMOVAL: "remove",
+    EnforcementKind.REINSTATEMENT: "reinstate",
+}
+PUNITIVE_MOVES = (EnforcementKind.SUSPENSION, EnforcementKind.REMOVAL)
+
+
+def available_violation_transitions(violation: Violation) -> list[str]:
+    """The violation's next steps its state machine allows now (transition names, in the model's order)."""
+    return [transition.name for transition in violation.get_available_status_transitions()]
+
+
+def available_enforcement_kinds(violation: Violation) -> list[str]:
+    """The enforcement actions the services would accept now for this violation: warnings, caps, suspension and
+    removal follow a substantiated violation, suspension and removal only where the organisation's state machine
+    allows them, reinstatement only for a suspended organisation; nothing against a removed one."""
+    partner = violation.partner
+    moves = {transition.name for transition in partner.get_available_status_transitions()}
+    kinds = set()
+    if partner.status != PartnerStatus.REMOVED and violation.status == ViolationStatus.SUBSTANTIATED:
+        kinds |= {EnforcementKind.WARNING, EnforcementKind.LEVEL_CAP}
+        kinds |= {kind for kind in PUNITIVE_MOVES if PARTNER_MOVES[kind] in moves}
+    if "reinstate" in moves:
+        kinds.add(EnforcementKind.REINSTATEMENT)
+    return [kind for kind in EnforcementKind.values if kind in kinds]

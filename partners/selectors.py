@@ -3,7 +3,7 @@ import hashlib
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from partners.models import ApiToken, Invitation, MemberRole, Partner, PartnerMembership
+from partners.models import ApiToken, Invitation, MemberRole, Partner, PartnerMembership, PartnerStatus
 
 
 def active_membership(user) -> PartnerMembership | None:
@@ -11,6 +11,16 @@ def active_membership(user) -> PartnerMembership | None:
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
     return PartnerMembership.objects.select_related("partner").filter(user=user, is_active=True).first()
+
+
+def team_refusal(membership: PartnerMembership) -> str | None:
+    """Why this member may not manage the organisation's team (None: they may): only the admins of an active
+    organisation do. The team pages and the navigation both ask this."""
+    if membership.partner.status != PartnerStatus.ACTIVE:
+        return f"{membership.partner} is {membership.partner.status}: its team cannot change."
+    if membership.role != MemberRole.ADMIN:
+        return "Only your organisation's partner admins manage its team."
+    return None
 
 
 def team_members(partner: Partner) -> QuerySet[PartnerMembership]:

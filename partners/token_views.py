@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.confirmation import confirmation_page, is_confirmed
 from partners import selectors, services
 from partners.forms import ApiTokenForm
 from partners.models import ApiToken, PartnerMembership
@@ -61,6 +63,7 @@ def api_tokens(request, membership):
             "tokens": selectors.api_tokens_of(membership.partner),
             "form": form,
             "created": created,
+            "api_list_url": request.build_absolute_uri(reverse("api:advisories")),
             "now": timezone.now(),
         },
     )
@@ -73,6 +76,14 @@ def api_tokens(request, membership):
 @partner_admin_view
 def revoke_api_token(request, membership, token_id):
     token = get_object_or_404(ApiToken, pk=token_id, partner=membership.partner)
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Revoke the token “{token.name}” ({token.prefix}…)?",
+            consequences=["Every system using it is refused from now on. A revoked token cannot be restored."],
+            confirm_label="Revoke the token",
+            back_url=reverse("advisories:api_tokens"),
+        )
     services.revoke_api_token(actor=request.user, token=token)
     messages.success(request, f"Token “{token.name}” ({token.prefix}…) is revoked; it is refused from now on.")
     return redirect("advisories:api_tokens")

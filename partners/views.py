@@ -9,15 +9,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.http import client_ip
 from partners import selectors, services
 from partners.forms import AcceptInvitationForm, ApplicationForm, InviteForm
-from partners.models import MemberRole, PartnerStatus
 
 
 def _application_rate(group, request):
@@ -95,11 +96,7 @@ def team_admin_view(view):
         membership = selectors.active_membership(request.user)
         if membership is None:
             raise Http404("No such page.")
-        refusal = None
-        if membership.partner.status != PartnerStatus.ACTIVE:
-            refusal = f"{membership.partner} is {membership.partner.status}: its team cannot change."
-        elif membership.role != MemberRole.ADMIN:
-            refusal = "Only your organisation's partner admins manage its team."
+        refusal = selectors.team_refusal(membership)
         if refusal:
             return render(request, "partners/message.html", {"title": "Team", "error": refusal}, status=403)
         return view(request, membership, *args, **kwargs)
@@ -144,6 +141,17 @@ def _act(request, action, success: str):
 @team_admin_view
 def deactivate_member(request, membership, membership_id):
     colleague = get_object_or_404(membership.partner.memberships.select_related("user"), pk=membership_id)
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Deactivate {colleague.user.email}?",
+            consequences=[
+                f"{colleague.user.email} can no longer sign in to {membership.partner}; their seat is freed.",
+                "API tokens they created stop working.",
+            ],
+            confirm_label="Deactivate",
+            back_url=reverse("partners:team"),
+        )
     return _act(
         request,
         lambda: services.deactivate_member(membership=colleague, actor=request.user),
@@ -155,6 +163,14 @@ def deactivate_member(request, membership, membership_id):
 @team_admin_view
 def revoke_invitation(request, membership, invitation_id):
     invitation = get_object_or_404(membership.partner.invitations, pk=invitation_id)
+    if not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Withdraw the invitation of {invitation.email}?",
+            consequences=["The invitation link stops working; you can invite the person again later."],
+            confirm_label="Withdraw the invitation",
+            back_url=reverse("partners:team"),
+        )
     return _act(
         request,
         lambda: services.revoke_invitation(invitation=invitation, actor=request.user),

@@ -3,6 +3,7 @@ import re
 from django import forms
 from django_countries import countries
 
+from core.forms import UTCDateTimeField
 from core.levels import AccessLevel
 from partners.models import DUE_DILIGENCE_CHECKLIST, ApplicationStatus, PartnerStatus
 
@@ -56,7 +57,7 @@ class ReasonForm(forms.Form):
 
 
 class SuspendForm(ReasonForm):
-    until = forms.DateTimeField(required=False, label="Until (UTC, optional)", help_text="YYYY-MM-DD HH:MM")
+    until = UTCDateTimeField(required=False, label="Until (UTC, optional)")
 
 
 class InviteForm(forms.Form):
@@ -72,13 +73,17 @@ class TeamSettingsForm(forms.Form):
         return [part for part in re.split(r"[\s,;]+", self.cleaned_data["email_domains"]) if part]
 
 
+# Typed as YYYY-MM-DD: the browser's date picker would show the viewer's locale (mm/dd/yyyy).
+UTC_DAY_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={"placeholder": "YYYY-MM-DD", "autocomplete": "off"})
+
+
 class ReportFilterForm(forms.Form):
     """Filters of the delivery and download reports: advisory, organisation and a range of UTC days."""
 
     advisory = forms.CharField(required=False, max_length=30, label="Advisory", help_text="e.g. FWN-2026-0001")
     partner = forms.ModelChoiceField(required=False, queryset=None, label="Organisation", empty_label="any")
-    since = forms.DateField(required=False, label="From (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To (UTC day)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(required=False, label="From (UTC day)", widget=UTC_DAY_INPUT, input_formats=["%Y-%m-%d"])
+    until = forms.DateField(required=False, label="To (UTC day)", widget=UTC_DAY_INPUT, input_formats=["%Y-%m-%d"])
 
     def __init__(self, *args, **kwargs):
         from partners.models import Partner

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,6 +17,7 @@ from advisories.models import Advisory
 from advisories.need_to_know import can_view_content
 from compliance import onboarding
 from core import mfa
+from core.confirmation import confirmation_page, is_confirmed
 from core.csv_export import streamed_csv
 from core.http import client_ip
 from core.levels import AccessLevel
@@ -92,6 +94,7 @@ def application_detail(request, application_id):
     checklist = [(key, label, application.checklist.get(key)) for key, label in DUE_DILIGENCE_CHECKLIST.items()]
     context = {
         "application": application,
+        "moves": {transition.name for transition in application.get_available_status_transitions()},
         "risk_flags": onboarding.application_risk_flags(application),
         "checklist": checklist,
         "notes": application.notes.select_related("author"),
@@ -109,8 +112,8 @@ def _application_action(view):
     @wraps(view)
     def wrapper(request, application_id):
         application = get_object_or_404(PartnerApplication, pk=application_id)
-        view(request, application)
-        return redirect("program:application_detail", application.pk)
+        # A view returns a response only to ask for confirmation; otherwise back to the application.
+        return view(request, application) or redirect("program:application_detail", application.pk)
 
     return wrapper
 
@@ -168,6 +171,15 @@ def application_approve(request, application):
 def application_reject(request, application):
     form = forms.ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if reason and not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Reject the application of {application.legal_name}?",
+            consequences=["The decision is final; the applicant is told, with your reason."],
+            summary=[("Reason", reason)],
+            confirm_label="Reject the application",
+            back_url=reverse("program:application_detail", args=[application.pk]),
+        )
     _run(
         request,
         lambda: partner_services.reject_application(application=application, actor=request.user, reason=reason),
@@ -202,6 +214,7 @@ def partner_detail(request, partner_id):
     partner = get_object_or_404(Partner, pk=partner_id)
     context = {
         "record": selectors.partner_record(partner),
+        "moves": {transition.name for transition in partner.get_available_status_transitions()},
         "suspend_form": forms.SuspendForm(),
         "reason_form": forms.ReasonForm(),
         "remove_form": forms.ReasonForm(auto_id="remove_%s"),
@@ -222,8 +235,8 @@ def _partner_action(view):
     @wraps(view)
     def wrapper(request, partner_id):
         partner = get_object_or_404(Partner, pk=partner_id)
-        view(request, partner)
-        return redirect("program:partner_detail", partner.pk)
+        # A view returns a response only to ask for confirmation; otherwise back to the organisation.
+        return view(request, partner) or redirect("program:partner_detail", partner.pk)
 
     return wrapper
 
@@ -260,7 +273,23 @@ def partner_suspend(request, partner):
     form = forms.SuspendForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-        return
+        return None
+    if not is_confirmed(request):
+        until = form.cleaned_data["until"]
+        return confirmation_page(
+            request,
+            title=f"Suspend {partner}?",
+            consequences=[
+                "Every member loses access to every advisory at once; API tokens stop working.",
+                f"The suspension ends at {until:%Y-%m-%d %H:%M} UTC."
+                if until
+                else "The suspension lasts until someone reinstates the organisation.",
+                "The organisation's admins are told, with your reason.",
+            ],
+            summary=[("Reason", form.cleaned_data["reason"])],
+            confirm_label="Suspend the organisation",
+            back_url=reverse("program:partner_detail", args=[partner.pk]),
+        )
     _run(
         request,
         lambda: partner_services.suspend_partner(
@@ -285,6 +314,18 @@ def partner_reinstate(request, partner):
 def partner_remove(request, partner):
     form = forms.ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if reason and not is_confirmed(request):
+        return confirmation_page(
+            request,
+            title=f"Remove {partner} from the program for good?",
+            consequences=[
+                "Removal is final: memberships are deactivated, API tokens revoked and every grant removed.",
+                "The history is kept. The organisation's admins are told, with your reason.",
+            ],
+            summary=[("Reason", reason)],
+            confirm_label="Remove for good",
+            back_url=reverse("program:partner_detail", args=[partner.pk]),
+        )
     _run(
         request,
         lambda: partner_services.remove_partner(partner=partner, actor=request.user, reason=reason),

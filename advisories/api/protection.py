@@ -59,7 +59,8 @@ class FeedbackSerializer(serializers.Serializer):
 class ProtectionReportSerializer(serializers.Serializer):
     state = serializers.ChoiceField(
         choices=ProtectionState.choices,
-        help_text="not_started -> in_progress -> shipped; not_started or in_progress -> not_applicable.",
+        help_text="not_started -> in_progress -> shipped (or not_started -> shipped); not_started or in_progress -> "
+        "not_applicable.",
     )
     products = serializers.CharField(required=False, allow_blank=True, max_length=services.PRODUCTS_MAX_CHARS)
     signature_ids = serializers.CharField(required=False, allow_blank=True, max_length=services.SIGNATURE_IDS_MAX_CHARS)

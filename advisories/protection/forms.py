@@ -2,15 +2,7 @@ from django import forms
 
 from advisories.models import Confidence, FeedbackKind, IndicatorType, ProtectionState
 from advisories.protection import services
-
-UTC_INPUT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-class UtcDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+from core.forms import UTCDateTimeField
 
 
 class ProtectionStatusForm(forms.Form):
@@ -32,12 +24,10 @@ class ProtectionStatusForm(forms.Form):
         label="Signature or rule ids",
         help_text="One per line.",
     )
-    shipped_at = forms.DateTimeField(
+    shipped_at = UTCDateTimeField(
         required=False,
-        input_formats=UTC_INPUT_FORMATS,
-        widget=UtcDateTimeInput(),
         label="Shipped at (UTC)",
-        help_text="When the protection reached your customers; now when left empty.",
+        help_text="When the protection reached your customers, as YYYY-MM-DD HH:MM (24-hour); now when left empty.",
     )
     notes = forms.CharField(
         required=False, max_length=services.NOTES_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 3})
@@ -74,9 +64,7 @@ class ProtectionStatusForm(forms.Form):
 class PartnerIndicatorForm(forms.Form):
     indicator_type = forms.ChoiceField(choices=IndicatorType.choices, label="Type")
     value = forms.CharField(max_length=2048)
-    first_seen = forms.DateTimeField(
-        input_formats=UTC_INPUT_FORMATS, widget=UtcDateTimeInput(), label="First seen (UTC)"
-    )
+    first_seen = UTCDateTimeField(label="First seen (UTC)")
     confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.MEDIUM)
     comment = forms.CharField(
         required=False, max_length=services.COMMENT_MAX_CHARS, widget=forms.Textarea(attrs={"rows": 2})

@@ -14,8 +14,34 @@
   if (best) {
     best.setAttribute("aria-current", "page");
   }
+  // Narrow screens: the navigation folds behind a Menu button (without JavaScript it simply wraps).
+  var toggle = document.querySelector(".topbar .nav-toggle");
+  if (toggle) {
+    var bar = toggle.closest(".topbar");
+    toggle.hidden = false;
+    bar.classList.add("nav-collapsible");
+    toggle.addEventListener("click", function () {
+      var open = bar.classList.toggle("nav-open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  }
   // Print buttons of printable reports.
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  // Copy buttons: <button data-copy-target="id" hidden>; shown only where the clipboard can be written.
+  if (navigator.clipboard && window.isSecureContext) {
+    document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+      var source = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!source) { return; }
+      var label = button.textContent;
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+          button.textContent = "Copied";
+          setTimeout(function () { button.textContent = label; }, 2000);
+        });
+      });
+    });
+  }
 })();

@@ -15,6 +15,7 @@ from core.models import AuditEvent
 from partners import services as partner_services
 from partners.models import ApiToken, MemberRole, PartnerMembership
 from tests.api.conftest import release
+from tests.confirmation import CONFIRMED
 from tests.factories import UserFactory
 
 LIST = "/api/v1/advisories/"
@@ -92,7 +93,7 @@ def test_an_admin_cannot_revoke_another_organisations_token(client, make_partner
     token, _ = make_token(other)
     client.force_login(member_of(make_partner(legal_name="Mine Ltd"), role=MemberRole.ADMIN))
 
-    response = client.post(reverse("advisories:revoke_api_token", args=[token.pk]))
+    response = client.post(reverse("advisories:revoke_api_token", args=[token.pk]), CONFIRMED)
 
     assert response.status_code == 404
     token.refresh_from_db()
@@ -106,7 +107,7 @@ def test_revoking_in_the_portal_refuses_the_token_at_once(client, admin, make_to
     assert api.get(LIST).status_code == 200
     client.force_login(admin)
 
-    client.post(reverse("advisories:revoke_api_token", args=[token.pk]))
+    client.post(reverse("advisories:revoke_api_token", args=[token.pk]), CONFIRMED)
 
     assert api.get(LIST).status_code == 401
 

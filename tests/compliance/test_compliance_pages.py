@@ -15,6 +15,7 @@ from compliance.entitlements import effective_level
 from compliance.models import Appeal, AppealStatus, EnforcementAction, JurisdictionPolicy, Violation, ViolationStatus
 from core.levels import AccessLevel
 from partners.models import PartnerStatus
+from tests.confirmation import CONFIRMED
 from tests.factories import ComplianceReviewFactory, MembershipFactory, PartnerFactory, ViolationFactory
 
 
@@ -110,7 +111,7 @@ def test_a_refused_transition_is_shown_and_changes_nothing(officer_client, partn
 def test_an_officer_caps_an_organisation_over_http(officer_client, substantiated):
     officer_client.post(
         reverse("compliance:violation_enforce", args=[substantiated.pk]),
-        {"kind": "level_cap", "cap_level": AccessLevel.STANDARD, "reason": "No PoC for six months"},
+        {"kind": "level_cap", "cap_level": AccessLevel.STANDARD, "reason": "No PoC for six months", **CONFIRMED},
     )
 
     assert EnforcementAction.objects.get().cap_level == AccessLevel.STANDARD

@@ -1,6 +1,11 @@
 """Browser tests: Playwright for Python driving Debian's Chromium (never a downloaded browser) against pytest-django's
 live server.
 
+`page.review(name)` is the common look at a page: a screenshot at 1280 px, the axe-core accessibility scan (no
+serious or critical violation), and at 390 px a second screenshot and the check that nothing is wider than the
+screen. Problems are collected and asserted together at the end of the test (`page.problems`), so that one run
+names every page that needs work.
+
 Without Chromium or the playwright package they skip locally; under CI=true they fail, so that a CI machine missing
 the browser cannot pass by skipping the suite. Screenshots go to FOREWARN_E2E_SCREENSHOTS (default
 var/e2e-screenshots/), kept as artifacts of the run.
@@ -28,6 +33,9 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(os.environ.get("FOREWARN_E2E_SCREENSHOTS", REPO_ROOT / "var" / "e2e-screenshots"))
 ACTION_TIMEOUT_MS = 15_000
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+BLOCKING_IMPACTS = ("serious", "critical")
 
 
 def _unavailable(reason: str) -> None:
@@ -78,23 +86,81 @@ def screenshots():
     return SCREENSHOTS
 
 
-@pytest.fixture
-def new_page(browser, live_server, screenshots):
-    """Open a page in a fresh browser context (its own cookies: one person). `page.shot(name)` saves a full-page
-    screenshot."""
-    contexts = []
+@pytest.fixture(scope="package")
+def axe_script():
+    """axe-core as shipped inside the axe-playwright-python package (pinned in requirements-dev.txt; no CDN)."""
+    try:
+        from axe_playwright_python.base import AXE_SCRIPT
+    except ImportError:
+        _unavailable("axe-playwright-python is not installed (pip install -r requirements-dev.txt)")
+    return AXE_SCRIPT
 
-    def make(*, width=1280, height=900):
-        context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": height})
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than the window (0: no sideways scrolling)."""
+    return page.evaluate("document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth")
+
+
+def blocking_accessibility_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now (axe is loaded into every page of the
+    context by an init script, which the page's content security policy does not govern)."""
+    violations = page.evaluate("() => axe.run(document, {resultTypes: ['violations']}).then(r => r.violations)")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(", ".join(map(str, node["target"])) for node in violation["nodes"][:5])
+        for violation in violations
+        if violation["impact"] in BLOCKING_IMPACTS
+    ]
+
+
+@pytest.fixture
+def new_page(browser, live_server, screenshots, axe_script):
+    """Open a page in a fresh browser context (its own cookies: one person). `page.shot(name)` saves a full-page
+    screenshot; `page.review(name)` also scans it with axe-core and looks at it 390 px wide (see above)."""
+    contexts, pages = [], []
+
+    def make(*, width=DESKTOP["width"], height=DESKTOP["height"], timezone_id="UTC"):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}, timezone_id=timezone_id
+        )
         context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context.add_init_script(axe_script)
         contexts.append(context)
         page = context.new_page()
+        page.problems = []
         page.shot = lambda name: page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+        def review(name):
+            page.set_viewport_size(DESKTOP)
+            page.shot(f"{name}-1280")
+            for violation in blocking_accessibility_violations(page):
+                page.problems.append(f"{name} ({page.url}): {violation}")
+            page.set_viewport_size(PHONE)
+            page.shot(f"{name}-390")
+            overflow = horizontal_overflow(page)
+            if overflow > 0:
+                page.problems.append(f"{name} ({page.url}): {overflow} px wider than a 390 px screen")
+            page.set_viewport_size(DESKTOP)
+
+        page.review = review
+        pages.append(page)
         return page
 
     yield make
     for context in contexts:
         context.close()
+
+
+def log_in(page, *, email, password, device):
+    """Password, then the second factor (the code an authenticator app would show for the stored device)."""
+    page.goto("/login/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/mfa/verify/"))
+    page.fill("#id_token", current_totp(device))
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: "/mfa/" not in url and "/login/" not in url)
 
 
 def current_totp(device) -> str:

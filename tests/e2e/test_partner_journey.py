@@ -117,10 +117,12 @@ def test_a_partner_from_application_to_download_until_suspension(new_page, nda, 
     member.get_by_text("Agreements to sign").wait_for()
     member.shot("21-portal-dashboard-before-signing")
     member.click(f"text={nda.title}")
+    member.wait_for_url(re.compile(r"/portal/agreements/sign/"))
     member.fill("[name=signer_name]", "Aino Admin")
     member.fill("[name=signer_title]", "Head of Threat Research")
     member.check("[name=consent]")
     member.click("main form button[type=submit]")
+    member.get_by_text(f"is signed for {partner}").wait_for()
     member.goto("/portal/agreements/")
     member.shot("22-portal-agreements")
     assert partner.agreements.filter(contract_version=nda).exists()
@@ -184,6 +186,10 @@ def test_a_partner_from_application_to_download_until_suspension(new_page, nda, 
     staff.goto(f"/program/partners/{partner.pk}/")
     staff.fill("form[action$='/suspend/'] [name=reason]", "Leak under investigation")
     staff.click("form[action$='/suspend/'] button[type=submit]")
+    staff.get_by_role("heading", name=f"Suspend {partner}?").wait_for()  # destructive: confirmed first
+    staff.shot("39-program-confirm-suspension")
+    assert Partner.objects.get(pk=partner.pk).status == PartnerStatus.ACTIVE
+    staff.get_by_role("button", name="Suspend the organisation").click()
     staff.get_by_text("is suspended").wait_for()
     partner.refresh_from_db()
     assert partner.status == PartnerStatus.SUSPENDED

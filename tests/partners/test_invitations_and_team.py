@@ -16,6 +16,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from partners import services, tokens
 from partners.models import Invitation, MemberRole, PartnerMembership
+from tests.confirmation import CONFIRMED
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 
 PASSWORD = "harbour-lights-2026!"
@@ -269,7 +270,7 @@ def test_analysts_cannot_deactivate_colleagues(client, team):
     client.force_login(team.analyst)
     admin_membership = team.admin.membership
 
-    response = client.post(reverse("partners:deactivate_member", args=[admin_membership.pk]))
+    response = client.post(reverse("partners:deactivate_member", args=[admin_membership.pk]), CONFIRMED)
 
     assert response.status_code == 403
     admin_membership.refresh_from_db()
@@ -290,7 +291,7 @@ def test_an_admin_deactivates_a_colleague_who_is_refused_at_once(client, team, a
     assert colleague.get(reverse("advisories:list")).status_code == 200
     client.force_login(team.admin)
 
-    client.post(reverse("partners:deactivate_member", args=[team.analyst.membership.pk]))
+    client.post(reverse("partners:deactivate_member", args=[team.analyst.membership.pk]), CONFIRMED)
 
     assert not PartnerMembership.objects.get(user=team.analyst).is_active
     assert colleague.get(reverse("advisories:list")).status_code == 404
@@ -308,7 +309,7 @@ def test_an_admin_cannot_deactivate_members_of_another_organisation(client, team
     stranger = MembershipFactory(partner=make_partner())
     client.force_login(team.admin)
 
-    response = client.post(reverse("partners:deactivate_member", args=[stranger.pk]))
+    response = client.post(reverse("partners:deactivate_member", args=[stranger.pk]), CONFIRMED)
 
     assert response.status_code == 404
     stranger.refresh_from_db()

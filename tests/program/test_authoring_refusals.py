@@ -151,18 +151,43 @@ def _plan(client, advisory, early, standard, public):
     )
 
 
+STANDARD_BEFORE_EARLY = "The standard wave cannot come before the early wave."
+EARLY_AFTER_PUBLIC = "The early wave must come no later than the public release."
+STANDARD_AFTER_PUBLIC = "The standard wave must come no later than the public release."
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("early", "standard", "public"), [(2, 1, 3), (1, 4, 3), (4, 2, 3)])
-def test_out_of_order_waves_are_refused_and_nothing_is_scheduled(
-    manager_client, draft, hours_from_now, early, standard, public
+@pytest.mark.parametrize(
+    ("early", "standard", "public", "errors"),
+    [
+        (2, 1, 3, {"standard_at": [STANDARD_BEFORE_EARLY]}),
+        (1, 4, 3, {"standard_at": [STANDARD_AFTER_PUBLIC]}),
+        (4, 2, 3, {"standard_at": [STANDARD_BEFORE_EARLY], "early_at": [EARLY_AFTER_PUBLIC]}),
+    ],
+)
+def test_out_of_order_waves_are_refused_beside_their_fields_and_nothing_is_scheduled(
+    manager_client, draft, hours_from_now, early, standard, public, errors
 ):
     response = _plan(manager_client, draft, hours_from_now(early), hours_from_now(standard), hours_from_now(public))
 
     assert response.status_code == 200
-    assert "Waves must run in order: early, then standard, then public release." in response.text
+    assert response.context["form"].errors == errors
     assert not ReleaseWave.objects.exists()
     draft.refresh_from_db()
     assert draft.status == AdvisoryStatus.DRAFT
+
+
+@pytest.mark.django_db
+def test_every_mistake_of_a_plan_is_reported_in_one_submit_when_it_has_several(manager_client, draft, hours_from_now):
+    response = _plan(manager_client, draft, hours_from_now(-1), hours_from_now(5), hours_from_now(3))
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "early_at": ["This time is in the past."],
+        "standard_at": [STANDARD_AFTER_PUBLIC],
+    }
+    assert "2 problems to fix" in response.text
+    assert not ReleaseWave.objects.exists()
 
 
 @pytest.mark.django_db

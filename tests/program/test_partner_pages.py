@@ -11,6 +11,7 @@ from compliance.entitlements import partner_access
 from core.levels import AccessLevel
 from partners import services
 from partners.models import PartnerStatus
+from tests.confirmation import CONFIRMED
 from tests.factories import (
     JurisdictionPolicyFactory,
     LevelCapFactory,
@@ -148,7 +149,8 @@ def test_a_manager_suspends_with_an_end_time_and_reinstates_over_http(manager_cl
     partner = make_partner()
 
     manager_client.post(
-        reverse("program:partner_suspend", args=[partner.pk]), {"reason": "Review", "until": "2099-01-01 12:00"}
+        reverse("program:partner_suspend", args=[partner.pk]),
+        {"reason": "Review", "until": "2099-01-01 12:00", **CONFIRMED},
     )
     partner.refresh_from_db()
     assert partner.status == PartnerStatus.SUSPENDED
@@ -211,7 +213,10 @@ def test_partners_get_404_on_the_partner_pages(client, make_partner):
 
     assert client.get(reverse("program:partner_list")).status_code == 404
     assert client.get(reverse("program:partner_detail", args=[partner.pk])).status_code == 404
-    assert client.post(reverse("program:partner_suspend", args=[partner.pk]), {"reason": "x"}).status_code == 404
+    assert (
+        client.post(reverse("program:partner_suspend", args=[partner.pk]), {"reason": "x", **CONFIRMED}).status_code
+        == 404
+    )
     partner.refresh_from_db()
     assert partner.status == PartnerStatus.ACTIVE
 

@@ -12,6 +12,7 @@ from advisories import services
 from advisories.models import AdvisoryStatus, Delivery, Notice, NoticeKind, WaveStatus
 from core.levels import AccessLevel
 from core.models import AuditEvent
+from tests.confirmation import CONFIRMED
 from tests.factories import acknowledge_handling_for_every_member
 from tests.program.conftest import as_input
 
@@ -77,7 +78,7 @@ def test_leaving_a_wave_out_cancels_it_and_giving_it_again_reschedules_it(manage
 
 @pytest.mark.django_db
 def test_cancelling_the_plan_before_release_returns_the_advisory_to_draft(manager_client, planned):
-    response = manager_client.post(reverse("program_advisories:plan_cancel", args=[planned.identifier]))
+    response = manager_client.post(reverse("program_advisories:plan_cancel", args=[planned.identifier]), CONFIRMED)
 
     assert response.status_code == 302
     planned.refresh_from_db()
@@ -151,7 +152,9 @@ def test_withdrawal_ends_partner_access_at_once(manager_client, planned, release
     detail = reverse("advisories:detail", args=[planned.identifier])
     assert portal.get(detail).status_code == 200
 
-    manager_client.post(reverse("program_advisories:withdraw", args=[planned.identifier]), {"reason": "Duplicate."})
+    manager_client.post(
+        reverse("program_advisories:withdraw", args=[planned.identifier]), {"reason": "Duplicate.", **CONFIRMED}
+    )
 
     assert portal.get(detail).status_code == 404
     assert planned.identifier not in portal.get(reverse("advisories:list")).text

@@ -8,6 +8,7 @@ from django.urls import reverse
 from core.levels import AccessLevel
 from core.models import AuditEvent
 from partners.models import ApplicationStatus, PartnerApplication
+from tests.confirmation import CONFIRMED
 from tests.factories import JurisdictionPolicyFactory, MembershipFactory, PartnerApplicationFactory
 
 
@@ -117,7 +118,7 @@ def test_rejecting_over_http_needs_a_reason(manager_client):
     response = manager_client.post(url, {"reason": ""}, follow=True)
     assert "A written reason is required" in response.text
 
-    manager_client.post(url, {"reason": "Not a security vendor."})
+    manager_client.post(url, {"reason": "Not a security vendor.", **CONFIRMED})
     application.refresh_from_db()
     assert (application.status, application.decision_reason) == (ApplicationStatus.REJECTED, "Not a security vendor.")
 

@@ -60,6 +60,20 @@ def test_status_goes_from_not_started_to_in_progress_to_shipped_when_reported_in
     assert status.updated_by == received.user
 
 
+def test_status_ships_in_one_report_when_the_protection_is_ready_before_any_report(received, advisory, client):
+    client.force_login(received.user)
+    url = reverse("advisories:protection", args=[advisory.identifier])
+    assert 'value="shipped"' in client.get(url).text
+
+    response = client.post(url, {"state": SHIPPED, **SHIPPING})
+
+    assert response.status_code == 302
+    status = ProtectionStatus.objects.get(advisory=advisory, partner=received.partner)
+    assert (status.state, status.products) == (SHIPPED, SHIPPING["products"])
+    assert status.shipped_at is not None
+    assert AuditEvent.objects.filter(action="protection.status_reported", details__to=SHIPPED).count() == 1
+
+
 @pytest.mark.parametrize("start", [NOT_STARTED, IN_PROGRESS])
 def test_status_becomes_not_applicable_when_reported_from_an_open_state(received, advisory, start):
     bring_to(received, advisory, start)
@@ -72,7 +86,6 @@ def test_status_becomes_not_applicable_when_reported_from_an_open_state(received
 @pytest.mark.parametrize(
     ("start", "target"),
     [
-        (NOT_STARTED, SHIPPED),
         (IN_PROGRESS, NOT_STARTED),
         (SHIPPED, IN_PROGRESS),
         (SHIPPED, NOT_STARTED),
@@ -240,17 +253,18 @@ def test_portal_offers_only_the_allowed_next_states(client, received, advisory):
     response = client.get(protection_url(advisory))
 
     choices = [value for value, _ in response.context["form"].fields["state"].choices]
-    assert choices == [NOT_STARTED, IN_PROGRESS, NOT_APPLICABLE]
+    assert choices == [NOT_STARTED, IN_PROGRESS, SHIPPED, NOT_APPLICABLE]
 
 
 def test_portal_refuses_a_transition_the_state_machine_does_not_allow(client, received, advisory):
     client.force_login(received.user)
+    bring_to(received, advisory, IN_PROGRESS)
 
-    response = client.post(protection_url(advisory), {"state": SHIPPED, **SHIPPING})
+    response = client.post(protection_url(advisory), {"state": NOT_STARTED})
 
     assert response.status_code == 400
     assert response.context["form"].errors["state"]
-    assert not ProtectionStatus.objects.exists()
+    assert ProtectionStatus.objects.get().state == IN_PROGRESS
 
 
 def test_portal_shows_the_service_refusal_beside_its_field(client, received, advisory):
