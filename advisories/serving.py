@@ -10,8 +10,8 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
 from advisories import csaf, selectors, services
+from advisories.fingerprinting.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
 from advisories.models import AccessKind, Advisory, AdvisoryDocument, DownloadEvent
-from advisories.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
 from compliance.entitlements import PartnerAccess
 from core.http import client_ip, user_agent
 
@@ -49,7 +49,7 @@ def _personal_copies(advisory: Advisory, event: DownloadEvent, access: PartnerAc
     for document in advisory.documents.all():
         personal = copy.copy(document)
         personal.body_markdown = fingerprinted_markdown(
-            document.body_markdown, delivery=event.delivery, user=access.user
+            document.body_markdown, delivery=event.delivery, user=access.user, advisory=advisory
         )
         copies.append(personal)
     return copies

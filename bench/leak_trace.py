@@ -29,6 +29,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from advisories.personalisation import fingerprinted_markdown  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
@@ -46,7 +47,6 @@ from advisories.models import (  # noqa: E402
     ReleaseWave,
     WaveStatus,
 )
-from advisories.personalisation import fingerprinted_markdown  # noqa: E402
 from advisories.sample_texts import SAMPLE_DOCUMENTS  # noqa: E402
 from bench import text_transformations as tt  # noqa: E402
 from core.levels import AccessLevel  # noqa: E402

@@ -52,9 +52,9 @@ def _read_page(client, advisory, *, ip="198.51.100.7") -> str:
 
 
 def _excerpt(text: str) -> str:
-    """600 characters from the first paragraph (read as a reader sees it)."""
+    """2,000 characters from the first paragraph on (read as a reader sees it)."""
     start = without_homoglyphs(text).index("The flaw")
-    return text[start : start + 600]
+    return text[start : start + 2000]
 
 
 @pytest.fixture
