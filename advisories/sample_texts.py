@@ -200,7 +200,7 @@ _AUTHOR_VARIANTS = {
         ("When a client announces a chunk", "When a client {{= announces | declares | advertises =}} a chunk"),
         ("and allocates a buffer for it", "and {{= allocates | reserves =}} a buffer for it"),
         ("stays below the message size limit", "stays {{= below | under | within =}} the message size limit"),
-        ("A second code path, used when", "A {{= second | different | separate | another =}} code path, used when"),
+        ("A second code path, used when", "A {{= second | different | separate =}} code path, used when"),
         ("copies the remaining bytes into", "copies the {{= remaining | rest of the | outstanding =}} bytes into"),
         ("without checking the bounds again", "without {{= checking | validating | verifying =}} the bounds again"),
         (
@@ -334,7 +334,7 @@ _AUTHOR_VARIANTS = {
             "is never {{= produced | generated | issued =}} by a legitimate identity provider",
         ),
         ("from an\nunusual source address", "from an\n{{= unusual | unexpected | unfamiliar =}} source address"),
-        ("created shortly afterwards", "created {{= shortly | soon | briefly =}} afterwards"),
+        ("created shortly afterwards", "created {{= shortly | soon | not long =}} afterwards"),
         ("to a dedicated network", "to a {{= dedicated | separate | isolated =}} network"),
         (
             "where single sign-on is not essential",
@@ -363,7 +363,7 @@ _AUTHOR_VARIANTS = {
         ),
         (
             "who convinces a user to open",
-            "who {{= convinces | persuades | tricks =}} a user {{= to open | into opening =}}",
+            "who {{= convinces a user to open | persuades a user to open | tricks a user into opening =}}",
         ),
         ("by sending it as an attachment", "by {{= sending | mailing | delivering =}} it as an attachment"),
         ("it is enough in some configurations", "it is {{= enough | sufficient =}} in some configurations"),
