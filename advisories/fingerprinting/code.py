@@ -9,7 +9,9 @@ dump of the traffic the exploit sends.
 """
 
 import codecs
+import gc
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,7 +52,25 @@ def _serving_template(source: SourceText) -> Template:
     return _build_serving_template(source)
 
 
+@contextmanager
+def _collection_paused():
+    """Building a template of a large file allocates hundreds of thousands of small acyclic objects, each batch of
+    which would trigger a full pass of the cyclic garbage collector: a third of the time of a 2 MiB file."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _build_serving_template(source: SourceText) -> Template:
+    with _collection_paused():
+        return _build(source)
+
+
+def _build(source: SourceText) -> Template:
     if source.kind == "code":
         spans = comment_protected_spans(source.text, source.comment_prefix)
         return build_template(source.text, protected_spans=spans, protected_terms=source.protected_terms)

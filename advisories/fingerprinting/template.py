@@ -16,6 +16,7 @@ Building a template is linear in the size of the text.
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from advisories.fingerprinting.phrases import PHRASE_CLASSES, PROTECTED_TERMS
 from advisories.fingerprinting.text import HOMOGLYPHS, is_number, tokenize
@@ -297,12 +298,10 @@ def build_template(
     in_code = _covered(spans, starts, ends) if not code else [True] * n
     protected = list(in_code)
     _protect_terms(words, protected, protected_terms)
-    in_variant = _covered([(a, b) for a, b, _, _ in variants], starts, ends)
+    in_variant = _covered([(a, b) for a, b, _, _ in variants], starts, ends) if variants else [False] * n
 
-    sentence_start = [True] * n
-    raw = [text[starts[i] : ends[i]] for i in range(n)]
-    for i in range(1, n):
-        sentence_start[i] = bool(_STOP.search(text[ends[i - 1] : starts[i]]))
+    sentence_start = _sentence_starts(text, starts, ends)
+    raw = _RawWords(text, starts, ends)
 
     slots: list[Slot] = []
     units: list[tuple[str, object]] = []
@@ -326,7 +325,9 @@ def build_template(
             token_unit[i] = len(units) - 1
             i += 1
             continue
-        matched = None if protected[i] else _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i)
+        matched = None
+        if not protected[i] and words[i] in _BY_FIRST_WORD:
+            matched = _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i)
         if matched is not None:
             class_id, form_index, last, span_end = matched
             phrase_forms = PHRASE_CLASSES[class_id].forms
@@ -361,6 +362,30 @@ def build_template(
     return template
 
 
+def _sentence_starts(text: str, starts: list[int], ends: list[int]) -> list[bool]:
+    """For each word, whether a sentence, paragraph, heading or list item starts with it (one pass)."""
+    n = len(starts)
+    out = [False] * n
+    if n:
+        out[0] = True
+    for match in _STOP.finditer(text):
+        k = bisect.bisect_left(starts, match.end() - 1)
+        if 0 < k < n and ends[k - 1] <= match.start():
+            out[k] = True
+    return out
+
+
+class _RawWords:
+    """The words as written, sliced when asked for (most never are)."""
+
+    def __init__(self, text, starts, ends):
+        self.text, self.starts, self.ends = text, starts, ends
+
+    def __getitem__(self, i):
+        return self.text[self.starts[i] : self.ends[i]]
+
+
+@lru_cache(maxsize=4096)
 def _variant_form(alternative: str, code: bool) -> Form:
     tokens = tokenize(alternative, code=code)
     inner = tuple(separator_class(tokens.seps[k]) for k in range(1, len(tokens)))
@@ -374,7 +399,10 @@ def _protect_terms(words: list[str], protected: list[bool], extra_terms) -> None
         if term_words:
             extra.setdefault(term_words[0], []).append(term_words)
     n = len(words)
+    first_words = _PROTECTED_BY_FIRST_WORD.keys() | extra.keys()
     for i, word in enumerate(words):
+        if word not in first_words:
+            continue
         for table in (_PROTECTED_BY_FIRST_WORD, extra):
             for term in table.get(word, ()):
                 if tuple(words[i : i + len(term)]) == term:
@@ -389,7 +417,7 @@ def _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i):
         form = _CLASS_FORMS[class_id][form_index]
         length = len(form.words)
         last = i + length - 1
-        if last >= n or tuple(words[i : last + 1]) != form.words:
+        if last >= n or (length > 1 and words[i + 1] != form.words[1]) or tuple(words[i : last + 1]) != form.words:
             continue
         if any(protected[k] or in_variant[k] for k in range(i, last + 1)):
             continue

@@ -103,17 +103,23 @@ def tokenize(text: str, *, code: bool = False) -> Tokens:
     words, starts, ends, seps = [], [], [], []
     previous_end = 0
     h = 0
+    next_hidden = hidden[0][0] if hidden else len(text) + 1
     for match in pattern.finditer(text):
         start, end = match.span()
-        while h < len(hidden) and hidden[h][1] <= start:
-            h += 1
-        if h < len(hidden) and hidden[h][0] <= start < hidden[h][1]:
-            continue
+        if start >= next_hidden:
+            while h < len(hidden) and hidden[h][1] <= start:
+                h += 1
+            if h < len(hidden) and hidden[h][0] <= start:
+                continue
+            next_hidden = hidden[h][0] if h < len(hidden) else len(text) + 1
         word = match.group()
-        words.append(word if code else fold(word).replace("\u2019", "'"))
+        if not code:
+            word = word.lower() if word.isascii() else fold(word).replace("\u2019", "'")
+        words.append(word)
         starts.append(start)
         ends.append(end)
-        seps.append(separator(text[previous_end:start]))
+        plain = start == previous_end + 1 and text[previous_end] == " "
+        seps.append(" " if plain else separator(text[previous_end:start]))
         previous_end = end
     return Tokens(words, starts, ends, seps)
 
