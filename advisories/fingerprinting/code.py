@@ -132,6 +132,10 @@ def _byte_patterns(template: Template) -> list[tuple[str, int, list[bytes]]]:
     for slot in template.slots:
         if slot.kind != "variant":
             continue
+        packed = _packed_integers(slot.replacements)
+        if packed:
+            patterns.append((slot.context, slot.size, packed))
+            continue
         line_start = text.rfind("\n", 0, slot.start) + 1
         line_end = text.find("\n", slot.end)
         line_end = len(text) if line_end < 0 else line_end
@@ -148,13 +152,24 @@ def _byte_patterns(template: Template) -> list[tuple[str, int, list[bytes]]]:
                 right = right[: max(0, start - slot.end)]
         left_bytes, right_bytes = _literal_bytes(left)[-ANCHOR_BYTES:], _literal_bytes(right)[:ANCHOR_BYTES]
         alternatives = [_literal_bytes(alternative) for alternative in slot.replacements]
-        if not left_bytes and not right_bytes and re.match(r"\s*\*\s*\d+", after[after.index(quote) + 1 :]):
+        if not left_bytes and not right_bytes and re.match(r"\s*\*\s*\w+", after[after.index(quote) + 1 :]):
             candidates = [alternative * MIN_PATTERN_BYTES for alternative in alternatives]
         else:
             candidates = [left_bytes + alternative + right_bytes for alternative in alternatives]
         if len(set(candidates)) == len(candidates) and all(len(c) >= MIN_PATTERN_BYTES for c in candidates):
             patterns.append((slot.context, slot.size, candidates))
     return patterns
+
+
+def _packed_integers(alternatives) -> list[tuple[bytes, ...]] | None:
+    """A constant of 32 bits (17 to 32 significant bits) as it goes on the wire: little- or big-endian."""
+    try:
+        values = [int(alternative, 0) for alternative in alternatives]
+    except ValueError:
+        return None
+    if not values or min(values) < 0 or max(values) < 1 << 16 or max(values) >= 1 << 32:
+        return None
+    return [(value.to_bytes(4, "little"), value.to_bytes(4, "big")) for value in values]
 
 
 def _open_quote(before: str) -> str | None:
@@ -195,12 +210,18 @@ def parse_hex_dump(sample: str) -> bytes | None:
             if not _HEX_GROUP.match(group) or (offset and len(line_bytes) >= 16):
                 break
             line_bytes += bytes.fromhex(group)
-        if len(line_bytes) >= 4:
+        if len(line_bytes) >= 4 or (offset and line_bytes):
             parsed += 1
             data += line_bytes
     if lines and parsed >= max(1, len(lines) // 2) and len(data) >= 8:
         return bytes(data)
     return None
+
+
+def _found(candidate, data: bytes) -> bool:
+    if isinstance(candidate, tuple):
+        return any(form in data for form in candidate)
+    return candidate in data
 
 
 # Reading every layer ------------------------------------------------------------------------------------------------
@@ -224,7 +245,7 @@ def read_sample(sample: str, templates: list[Template]) -> Reading:
     if data is not None:
         for template in code_templates:
             for context, forms, candidates in template.byte_patterns:
-                found = [index for index, candidate in enumerate(candidates) if candidate in data]
+                found = [index for index, candidate in enumerate(candidates) if _found(candidate, data)]
                 if len(found) == 1:
                     reading.add(context, forms, found[0])
     return reading

@@ -21,7 +21,9 @@ import numpy as np
 from advisories.fingerprinting.choices import CandidateKeys
 from advisories.fingerprinting.reading import Reading
 
-DEFAULT_THRESHOLD = 1e-9
+# The largest chance that anyone who did not leak is named by one trace (whatever the number of candidates): one in a
+# million. docs/fingerprinting.md, "The threshold", explains the choice and gives the figures at 1e-9 too.
+DEFAULT_THRESHOLD = 1e-6
 QUARTER_BITS = 4
 TOP = 25  # ranked candidates kept in a result
 
