@@ -661,9 +661,11 @@ def update_advisory(
     affected_products: str,
     cvss_vector: str,
     tlp: str,
+    fingerprint_letters: bool = False,
 ) -> Advisory:
     """Change an advisory's description fields before its first release. CVE ids are validated and must not be
-    named by another advisory; the CVSS v3.1 vector is validated and re-scored."""
+    named by another advisory; the CVSS v3.1 vector is validated and re-scored. Turning the fingerprint's letter
+    layer on or off is audited (it changes what every later copy looks like)."""
     require_assigned_manager(actor, advisory)
     cve_ids = normalise_cve_ids(cve_ids)
     cvss_vector, cvss_score = score_cvss_vector(cvss_vector)
@@ -674,7 +676,13 @@ def update_advisory(
         taken = taken_cve_ids(cve_ids, except_advisory=advisory)
         if taken:
             raise ValidationError({"cve_ids": cve_taken_message(taken)})
-        before = {"title": advisory.title, "cve_ids": advisory.cve_ids, "cvss_vector": advisory.cvss_vector}
+        before = {
+            "title": advisory.title,
+            "cve_ids": advisory.cve_ids,
+            "cvss_vector": advisory.cvss_vector,
+            "fingerprint_letters": advisory.fingerprint_letters,
+        }
+        advisory.fingerprint_letters = fingerprint_letters
         advisory.title, advisory.cve_ids, advisory.affected_products = title, cve_ids, affected_products
         advisory.cvss_vector, advisory.cvss_score, advisory.tlp = cvss_vector, cvss_score, tlp
         advisory.full_clean(exclude=["status", "identifier"])

@@ -593,3 +593,16 @@ def strip_variant_points(text: str) -> str:
 def variant_points(text: str) -> list[tuple[str | None, list[str]]]:
     """The variant points of a text: (label, alternatives), in order."""
     return [(m.group("label"), parse_alternatives(m.group("body"))) for m in VARIANT_POINT.finditer(text)]
+
+
+def _protected_words(markdown: str):
+    """(start, end, word as written, protected) for each prose word of a Markdown text without variant points."""
+    tokens = tokenize(markdown)
+    protected = _covered(markdown_protected_spans(markdown), tokens.starts, tokens.ends)
+    _protect_terms(tokens.words, protected, ())
+    for i in range(len(tokens)):
+        start, end = tokens.starts[i], tokens.ends[i]
+        before = markdown[start - 1] if start > 0 else " "
+        after = markdown[end] if end < len(markdown) else " "
+        glued = before in _IDENTIFIER_GLUE or after in _IDENTIFIER_GLUE or before == "-" or after == "-"
+        yield start, end, markdown[start:end], protected[i] or glued
