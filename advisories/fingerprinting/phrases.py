@@ -22,7 +22,8 @@ from dataclasses import dataclass
 class PhraseClass:
     forms: tuple[str, ...]
     # None, or a condition on the neighbours in the source: "number_after" (the next word is a number),
-    # "number_before" (the previous word is a number).
+    # "number_before" (the previous word is a number), "word_after" (a word follows in the same clause),
+    # "noun_after" (a word follows that is not "of", "other" or "one": "each descriptor", not "each of them").
     guard: str | None = None
     # The forms that make a place in the source a slot (default: all). A form that has another meaning somewhere
     # ("about", "over", "permits" as a noun) may be chosen for a copy but never starts a slot.
@@ -83,6 +84,14 @@ DISCOURSE = _classes(
     PhraseClass(("therefore", "thus"), triggers=(0,)),
     PhraseClass(("as soon as", "once"), triggers=(0,)),
     PhraseClass(("prior to", "before"), triggers=(0,)),
+    PhraseClass(("instead of", "rather than"), triggers=(0,)),
+    PhraseClass(("a number of", "several"), triggers=(0,)),
+    PhraseClass(("each", "every"), guard="noun_after"),
+    PhraseClass(("it is", "it's"), guard="word_after", triggers=(0,)),
+    PhraseClass(("there is", "there's"), guard="word_after", triggers=(0,)),
+    PhraseClass(("is able to", "can"), triggers=(0,)),
+    PhraseClass(("are able to", "can"), triggers=(0,)),
+    PhraseClass(("specially crafted", "specifically crafted", "carefully crafted")),
 ]
 
 # Verbs with an exact synonym (all forms listed, so that tense and number never change).

@@ -255,6 +255,7 @@ _CLAUSE_SUBJECTS = frozenset(
 )
 _NOT_AFTER_COMMA = frozenset(["and", "or", "but", "which", "who", "whom", "whose", "where", "when", "that", "nor"])
 _ARTICLES = frozenset(("a", "an"))
+_NOT_NOUNS = frozenset("of other one and or to in is was are were has have can will would should may".split())
 _VOWELS = frozenset("aeiou")
 _STOP = re.compile(r"[.!?]\s|\n\s*\n|\n\s*[-*+#>|]|^\s*[-*+#>|]|:\s")
 
@@ -450,6 +451,10 @@ def _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i):
             continue
         if phrase_class.guard == "number_before" and not (i > 0 and words[i - 1].isdigit()):
             continue
+        if phrase_class.guard in ("word_after", "noun_after"):
+            following = words[last + 1] if last + 1 < n and seps[last + 1] == " " else ""
+            if not following.isalpha() or (phrase_class.guard == "noun_after" and following in _NOT_NOUNS):
+                continue
         if i > 0 and words[i - 1] in _ARTICLES and len({f[:1] in _VOWELS for f in phrase_class.forms}) > 1:
             continue
         return class_id, form_index, last, span_end
@@ -515,6 +520,9 @@ def _add_comma_slots(template, text, tokens, in_code, in_variant, sentence_start
                 if not plain(c):
                     break
         # (c) before "and"/"but" joining two clauses: "... the buffer, but it does not check ..."
+        # (d) before a concessive or contrasting clause: "..., although an authenticated user can still ..."
+        if words[i] in ("although", "whereas", "though") and seps[i] == ", " and i - last_start >= 4 and prose(i):
+            boundaries.setdefault(i, True)
         joins_clauses = words[i] in ("and", "but", "so") and seps[i] == ", " and i - last_start >= 6
         if joins_clauses and prose(i) and i + 1 < n and words[i + 1] in _CLAUSE_SUBJECTS and plain(i + 1):
             boundaries.setdefault(i, True)
