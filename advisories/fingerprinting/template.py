@@ -255,7 +255,28 @@ _CLAUSE_SUBJECTS = frozenset(
 )
 _NOT_AFTER_COMMA = frozenset(["and", "or", "but", "which", "who", "whom", "whose", "where", "when", "that", "nor"])
 _ARTICLES = frozenset(("a", "an"))
-_NOT_NOUNS = frozenset("of other one and or to in is was are were has have can will would should may".split())
+_NOT_NOUNS = frozenset(
+    [
+        "of",
+        "other",
+        "one",
+        "and",
+        "or",
+        "to",
+        "in",
+        "is",
+        "was",
+        "are",
+        "were",
+        "has",
+        "have",
+        "can",
+        "will",
+        "would",
+        "should",
+        "may",
+    ]
+)
 _VOWELS = frozenset("aeiou")
 _STOP = re.compile(r"[.!?]\s|\n\s*\n|\n\s*[-*+#>|]|^\s*[-*+#>|]|:\s")
 
