@@ -13,8 +13,6 @@ import hashlib
 import hmac
 from functools import lru_cache
 
-import numpy as np
-
 MASK = (1 << 64) - 1
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
@@ -46,7 +44,9 @@ def choose(key: bytes, context: str, forms: int) -> int:
     return _mix(_mix(k1 ^ context_hash(context)) ^ k2) % forms
 
 
-def _mix_array(z: np.ndarray) -> np.ndarray:
+def _mix_array(z):
+    import numpy as np  # numpy only loads where tracing runs, not in every web worker
+
     z = (z ^ (z >> np.uint64(30))) * np.uint64(_M1)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(_M2)
     return z ^ (z >> np.uint64(31))
@@ -56,6 +56,8 @@ class CandidateKeys:
     """Many copies' keys as two arrays, for choosing at one slot for all of them in one vector operation."""
 
     def __init__(self, keys: list[bytes]):
+        import numpy as np  # see _mix_array
+
         pairs = [key_words(key) for key in keys]
         self.k1 = np.fromiter((a for a, _ in pairs), dtype=np.uint64, count=len(pairs))
         self.k2 = np.fromiter((b for _, b in pairs), dtype=np.uint64, count=len(pairs))
@@ -63,7 +65,9 @@ class CandidateKeys:
     def __len__(self):
         return len(self.k1)
 
-    def choices(self, context: str, forms: int) -> np.ndarray:
+    def choices(self, context: str, forms: int):
+        import numpy as np  # see _mix_array
+
         with np.errstate(over="ignore"):
             mixed = _mix_array(_mix_array(self.k1 ^ np.uint64(context_hash(context))) ^ self.k2)
         return mixed % np.uint64(forms)

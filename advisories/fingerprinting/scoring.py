@@ -16,8 +16,6 @@ Python.
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from advisories.fingerprinting.choices import CandidateKeys
 from advisories.fingerprinting.reading import Reading
 
@@ -32,8 +30,10 @@ def _weight(forms: int) -> int:
     return max(1, round(QUARTER_BITS * math.log2(forms)))
 
 
-def null_tail(slots: list[tuple[int, int]]) -> np.ndarray:
+def null_tail(slots: list[tuple[int, int]]):
     """tail[s] = P(score >= s) for a key unrelated to the sample."""
+    import numpy as np  # numpy only loads where tracing runs, not in every web worker
+
     weights = [_weight(forms) for forms, _ in slots]
     distribution = np.zeros(sum(weights) + 1)
     distribution[0] = 1.0
@@ -85,6 +85,8 @@ def rank(
     reading: Reading, labels: list, keys: CandidateKeys, *, threshold: float = DEFAULT_THRESHOLD, top: int = TOP
 ) -> Ranking:
     """Score every candidate (labels[i] has keys[i]); the best `top`, best first."""
+    import numpy as np  # see null_tail
+
     slots = list(reading.slots.items())
     count = len(labels)
     scores = np.zeros(count, dtype=np.int64)

@@ -184,18 +184,12 @@ def comment_protected_spans(source: str, comment_prefix: str) -> list[tuple[int,
 
 def _covered(spans: list[tuple[int, int]], starts: list[int], ends: list[int]) -> list[bool]:
     """For each word, whether it overlaps one of the spans: one pass over both sorted lists."""
-    merged: list[list[int]] = []
-    for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
     out = [False] * len(starts)
-    k = 0
-    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
-        while k < len(merged) and merged[k][1] <= start:
-            k += 1
-        out[i] = k < len(merged) and merged[k][0] < end
+    for a, b in spans:
+        first = bisect.bisect_right(ends, a)  # the first word ending after the span starts
+        last = bisect.bisect_left(starts, b)  # the first word starting at or after its end
+        if first < last:
+            out[first:last] = [True] * (last - first)
     return out
 
 
@@ -330,8 +324,10 @@ def build_template(
     token_unit = [0] * n
     v = 0  # next variant point
     i = 0
-    while i < n or v < len(variants):
-        if v < len(variants) and (i >= n or variants[v][0] <= starts[i]):
+    variant_count = len(variants)
+    next_variant = variants[0][0] if variants else len(text) + 1
+    while i < n or v < variant_count:
+        if v < variant_count and (i >= n or next_variant <= starts[i]):
             start, end, alternatives, label = variants[v]
             name = "v:" + label
             forms = tuple(_variant_form(alternative, code) for alternative in alternatives)
@@ -342,6 +338,7 @@ def build_template(
                 token_unit[i] = slot.unit
                 i += 1
             v += 1
+            next_variant = variants[v][0] if v < variant_count else len(text) + 1
             continue
         if in_variant[i]:  # a word glued to a variant point ("0x{{= 41 | 42 =}}")
             token_unit[i] = len(units) - 1
@@ -568,8 +565,8 @@ def _add_comma_slots(template, text, tokens, in_code, in_variant, sentence_start
 
 
 def _set_contexts(template: Template) -> None:
-    units = template.units
-    names = [template.unit_name(u) for u in range(len(units))]
+    slots = template.slots
+    names = [value if kind == "w" else slots[value].name for kind, value in template.units]
     for slot in template.slots:
         if slot.kind == "variant":
             slot.context = "variant|" + slot.name

@@ -6,6 +6,7 @@ with plain punctuation, or printed and read back by OCR. So every word is read f
 decomposed (NFKD), accents dropped, case folded, look-alike Cyrillic and Greek letters read as the Latin ones.
 """
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -96,32 +97,49 @@ def _hidden_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# A word and the text before it, in one match: the whole text is split by one call into C (re.findall).
+_PROSE_PAIR = re.compile(r"((?:[^\w%]|_)*)([^\W_]+(?:['\u2019][^\W_]+)*|%)")
+_CODE_PAIR = re.compile(r"(\W*)(\w+)")
+
+
 def tokenize(text: str, *, code: bool = False) -> Tokens:
     """Words of `text` with their positions. Prose words are folded; code words keep their case."""
-    pattern = CODE_WORD if code else PROSE_WORD
+    pairs = (_CODE_PAIR if code else _PROSE_PAIR).findall(text)
+    raw_seps = [between for between, _ in pairs]
+    raw_words = [word for _, word in pairs]
+    starts, ends = [], []
+    position = 0
+    for between, word in pairs:
+        position += len(between)
+        starts.append(position)
+        position += len(word)
+        ends.append(position)
+    words = raw_words if code else [w.lower() if w.isascii() else fold(w).replace("\u2019", "'") for w in raw_words]
+    seps = [" " if between == " " else separator(between) for between in raw_seps]
     hidden = _hidden_spans(text)
-    words, starts, ends, seps = [], [], [], []
-    previous_end = 0
-    h = 0
-    next_hidden = hidden[0][0] if hidden else len(text) + 1
-    for match in pattern.finditer(text):
-        start, end = match.span()
-        if start >= next_hidden:
-            while h < len(hidden) and hidden[h][1] <= start:
-                h += 1
-            if h < len(hidden) and hidden[h][0] <= start:
-                continue
-            next_hidden = hidden[h][0] if h < len(hidden) else len(text) + 1
-        word = match.group()
-        if not code:
-            word = word.lower() if word.isascii() else fold(word).replace("\u2019", "'")
-        words.append(word)
-        starts.append(start)
-        ends.append(end)
-        plain = start == previous_end + 1 and text[previous_end] == " "
-        seps.append(" " if plain else separator(text[previous_end:start]))
-        previous_end = end
+    if hidden:
+        return _without_hidden(text, Tokens(words, starts, ends, seps), hidden)
     return Tokens(words, starts, ends, seps)
+
+
+def _without_hidden(text: str, tokens: Tokens, hidden: list[tuple[int, int]]) -> Tokens:
+    """Drop the words inside hidden spans; the next word's separator covers what was dropped."""
+    drop = set()
+    starts = tokens.starts
+    for low, high in hidden:
+        k = bisect.bisect_left(starts, low)
+        while k < len(starts) and starts[k] < high:
+            drop.add(k)
+            k += 1
+    if not drop:
+        return tokens
+    keep = [i for i in range(len(starts)) if i not in drop]
+    seps = [tokens.seps[i] for i in keep]
+    for position, i in enumerate(keep):
+        if i - 1 in drop:
+            previous_end = tokens.ends[keep[position - 1]] if position else 0
+            seps[position] = separator(text[previous_end : starts[i]])
+    return Tokens([tokens.words[i] for i in keep], [starts[i] for i in keep], [tokens.ends[i] for i in keep], seps)
 
 
 def prepare_sample(text: str) -> str:
