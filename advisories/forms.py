@@ -37,6 +37,11 @@ class AdvisoryForm(forms.Form):
         help_text="e.g. CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H; the score and severity are computed.",
     )
     tlp = forms.ChoiceField(label="TLP", choices=TLP.choices, initial=TLP.AMBER)
+    fingerprint_letters = forms.BooleanField(
+        label=Advisory._meta.get_field("fingerprint_letters").verbose_name.capitalize(),
+        required=False,
+        help_text="Warning: " + Advisory._meta.get_field("fingerprint_letters").help_text,
+    )
 
     def clean_cve_ids(self):
         return normalise_cve_ids(self.cleaned_data["cve_ids"])

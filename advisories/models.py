@@ -85,6 +85,16 @@ class Advisory(ProtectedStateMixin, models.Model):
     tlp = models.CharField(max_length=20, choices=TLP.choices, default=TLP.AMBER)
     public_release_at = models.DateTimeField(help_text="UTC. The generic wave releases at this instant.")
     status = FSMField(choices=AdvisoryStatus.choices, default=AdvisoryStatus.DRAFT, protected=True)
+    # Off by default: look-alike letters make copies unsearchable (docs/fingerprinting.md, "The letter layer").
+    fingerprint_letters = models.BooleanField(
+        default=False,
+        verbose_name="Add look-alike letters to every copy",
+        help_text=(
+            "Strengthens tracing of short excerpts copied as they are, but about 7% of the letters of every copy "
+            "become Cyrillic twins: searching partners' copies, grep, signature tools, ticketing systems fed from "
+            "the API and screen readers stop finding the words. A leaker who folds look-alikes removes them."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.advisory_list, name="list"),
     path("new/", views.advisory_create, name="create"),
     path("preview/", views.markdown_preview, name="preview"),
+    path("variant-proposals/", views.variant_proposals, name="variant_proposals"),
     path("calendar/", views.release_calendar, name="calendar"),
     path("calendar/upcoming/", views.release_calendar_list, name="calendar_list"),
     path("<str:identifier>/", views.advisory_detail, name="detail"),

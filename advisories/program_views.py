@@ -11,19 +11,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisories import forms, selectors, services
+from advisories.fingerprinting.proposals import preview_html, propose
 from advisories.models import Advisory, AdvisoryStatus, ReleaseWave, WaveStatus
 from advisories.stix.services import add_detection_indicator
 from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.levels import AccessLevel
-from core.markdown import render_markdown
 from core.roles import is_program_manager
 
 ADVISORIES_PER_PAGE = 50
@@ -140,6 +140,7 @@ def advisory_edit(request, identifier):
         "cwe_id": advisory.cwe_id,
         "cvss_vector": advisory.cvss_vector,
         "tlp": advisory.tlp,
+        "fingerprint_letters": advisory.fingerprint_letters,
     }
     form = forms.AdvisoryForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -183,11 +184,24 @@ def document_edit(request, identifier, level):
 @require_POST
 @program_manager_view
 def markdown_preview(request):
-    """The Markdown as partners will see it: rendered and sanitised by the same function as the portal."""
+    """The Markdown as partners will see it: rendered and sanitised by the same function as the portal, with the
+    author's variant points marked and their alternatives held for the editor to show."""
     text = request.POST.get("text", "")
     if len(text) > PREVIEW_MAX_CHARS:
         return HttpResponseBadRequest("Too long to preview.")
-    response = HttpResponse(render_markdown(text), content_type="text/html; charset=utf-8")
+    response = HttpResponse(preview_html(text), content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@program_manager_view
+def variant_proposals(request):
+    """Places of the text where the author could add a variant point (docs/fingerprinting.md)."""
+    text = request.POST.get("text", "")
+    if len(text) > PREVIEW_MAX_CHARS:
+        return HttpResponseBadRequest("Too long to read.")
+    response = JsonResponse({"proposals": propose(text)})
     response["Cache-Control"] = "no-store"
     return response
 

@@ -1,8 +1,6 @@
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     DateTimeField,
@@ -18,7 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from advisories.fingerprinting import DEFAULT_THRESHOLD, copy_key, rank
+from advisories.fingerprinting.tracing import TracedCopy, TraceResult, served_copies, trace_sample  # noqa: F401
 from advisories.models import (
     SEVERITY_SCORE_RANGES,
     TLP,
@@ -325,100 +323,6 @@ def due_unreleased_waves(*, now: datetime):
 
 
 # Leak investigations ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class TracedCopy:
-    """One served copy (a delivery read by one person) and how well a sample matches its fingerprint."""
-
-    delivery: Delivery
-    user: object
-    agreements: int
-    slots: int
-    p_value: float
-    adjusted_p_value: float
-
-    @property
-    def confidence(self) -> float:
-        """The chance, in percent, that this is not a false match (1 - Bonferroni-adjusted p-value)."""
-        return 100.0 * (1.0 - self.adjusted_p_value)
-
-    @property
-    def evidence_bits(self) -> float:
-        """-log2 of the adjusted p-value: how many coin flips' worth of evidence the match carries."""
-        return -math.log2(self.adjusted_p_value) if self.adjusted_p_value > 0 else math.inf
-
-
-@dataclass
-class TraceResult:
-    slots: int
-    threshold: float
-    candidates: int
-    ranked: list[TracedCopy]
-
-    @property
-    def match(self) -> TracedCopy | None:
-        """The best copy when its evidence clears the threshold; None is "no match": nobody is accused."""
-        best = self.ranked[0] if self.ranked else None
-        return best if best is not None and best.adjusted_p_value < self.threshold else None
-
-    def as_json(self, *, top: int = 10) -> dict:
-        def row(copy: TracedCopy) -> dict:
-            return {
-                "delivery": copy.delivery.pk,
-                "partner": copy.delivery.partner_id,
-                "partner_name": str(copy.delivery.partner),
-                "level": AccessLevel(copy.delivery.level).label,
-                "user": copy.user.pk,
-                "user_email": copy.user.email,
-                "agreements": copy.agreements,
-                "slots": copy.slots,
-                "p_value": copy.p_value,
-                "adjusted_p_value": copy.adjusted_p_value,
-            }
-
-        return {
-            "slots": self.slots,
-            "threshold": self.threshold,
-            "candidates": self.candidates,
-            "match": row(self.match) if self.match else None,
-            "ranked": [row(copy) for copy in self.ranked[:top]],
-        }
-
-
-def served_copies(*, advisory: Advisory) -> list[tuple[Delivery, object]]:
-    """Every (delivery, person) pair that was served a fingerprinted copy of the advisory: the trace candidates."""
-    pairs = (
-        DownloadEvent.objects.filter(advisory=advisory, delivery__isnull=False)
-        .values_list("delivery_id", "user_id")
-        .distinct()
-    )
-    pairs = list(pairs)
-    deliveries = Delivery.objects.select_related("partner").in_bulk({d for d, _ in pairs})
-    users = get_user_model().objects.in_bulk({u for _, u in pairs})
-    return [(deliveries[d], users[u]) for d, u in sorted(pairs)]
-
-
-def trace_sample(*, advisory: Advisory, text: str, threshold: float = DEFAULT_THRESHOLD) -> TraceResult:
-    """Rank every copy of the advisory served to a partner user by how well `text` carries its fingerprint."""
-    copies = served_copies(advisory=advisory)
-    candidates = {
-        index: copy_key(token=delivery.fingerprint_token, user_id=user.pk)
-        for index, (delivery, user) in enumerate(copies)
-    }
-    ranking = rank(text, candidates, threshold=threshold)
-    ranked = [
-        TracedCopy(
-            delivery=copies[score.label][0],
-            user=copies[score.label][1],
-            agreements=score.agreements,
-            slots=score.slots,
-            p_value=score.p_value,
-            adjusted_p_value=score.adjusted_p_value,
-        )
-        for score in ranking.scores
-    ]
-    return TraceResult(slots=ranking.slots, threshold=threshold, candidates=len(copies), ranked=ranked)
 
 
 @dataclass

@@ -696,10 +696,12 @@ def update_advisory(
     tlp: str,
     product_identifiers: dict | None = None,
     cwe_id: str | None = None,
+    fingerprint_letters: bool | None = None,
 ) -> Advisory:
     """Change an advisory's description fields before its first release. CVE ids are validated and must not be
-    named by another advisory; the CVSS v3.1 vector is validated and re-scored. Product identifiers (CPE, PURL)
-    and the CWE stay as they are when not given."""
+    named by another advisory; the CVSS v3.1 vector is validated and re-scored. Product identifiers (CPE, PURL),
+    the CWE and the fingerprint's letter layer stay as they are when not given; turning the letter layer on or off
+    is audited (it changes what every later copy looks like)."""
     require_assigned_manager(actor, advisory)
     cve_ids = normalise_cve_ids(cve_ids)
     cvss_vector, cvss_score = score_cvss_vector(cvss_vector)
@@ -710,7 +712,14 @@ def update_advisory(
         taken = taken_cve_ids(cve_ids, except_advisory=advisory)
         if taken:
             raise ValidationError({"cve_ids": cve_taken_message(taken)})
-        before = {"title": advisory.title, "cve_ids": advisory.cve_ids, "cvss_vector": advisory.cvss_vector}
+        before = {
+            "title": advisory.title,
+            "cve_ids": advisory.cve_ids,
+            "cvss_vector": advisory.cvss_vector,
+            "fingerprint_letters": advisory.fingerprint_letters,
+        }
+        if fingerprint_letters is not None:
+            advisory.fingerprint_letters = fingerprint_letters
         advisory.title, advisory.cve_ids, advisory.affected_products = title, cve_ids, affected_products
         advisory.cvss_vector, advisory.cvss_score, advisory.tlp = cvss_vector, cvss_score, tlp
         if product_identifiers is not None:

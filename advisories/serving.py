@@ -19,8 +19,8 @@ from advisories.copy_history import (
     public_copy_revisions,
     public_release_instants,
 )
+from advisories.fingerprinting.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
 from advisories.models import AccessKind, Advisory, AdvisoryDocument, Delivery, DownloadEvent
-from advisories.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
 from advisories.stix import bundle as stix
 from advisories.stix import selectors as stix_selectors
 from compliance.entitlements import PartnerAccess
@@ -60,7 +60,9 @@ def _personal_copies(advisory: Advisory, delivery: Delivery | None, access: Part
     copies = []
     for document in advisory.documents.all():
         personal = copy.copy(document)
-        personal.body_markdown = fingerprinted_markdown(document.body_markdown, delivery=delivery, user=access.user)
+        personal.body_markdown = fingerprinted_markdown(
+            document.body_markdown, delivery=delivery, user=access.user, advisory=advisory
+        )
         copies.append(personal)
     return copies
 

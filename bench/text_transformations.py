@@ -90,6 +90,43 @@ def smart_punctuation(text: str) -> str:
     return re.sub(r"(?<=[a-z])-(?=[a-z])", "\u2011", text)
 
 
+# What a deliberate leaker does, written independently of the detector's own folding (fingerprinting/text.py).
+_LOOK_ALIKES = {
+    **dict.fromkeys("\u0430\u03b1", "a"), "\u0441": "c", **dict.fromkeys("\u0435\u03b5", "e"),
+    **dict.fromkeys("\u043e\u03bf", "o"), **dict.fromkeys("\u0440\u03c1", "p"), **dict.fromkeys("\u0445\u03c7", "x"),
+    "\u0443": "y", "\u0456": "i", "\u0458": "j", "\u0455": "s", "\u04bb": "h", "\u0410": "A", "\u0412": "B",
+    "\u0415": "E", "\u041a": "K", "\u041c": "M", "\u041d": "H", "\u041e": "O", "\u0420": "P", "\u0421": "C",
+    "\u0422": "T", "\u0425": "X",
+}  # fmt: skip
+# Transliteration reads Cyrillic as it sounds (as unidecode does): a look-alike "с" becomes "s", "х" becomes "kh".
+_TRANSLITERATION = {
+    "\u0430": "a", "\u0441": "s", "\u0435": "e", "\u043e": "o", "\u0440": "r", "\u0445": "kh", "\u0443": "u",
+    "\u0456": "i", "\u0458": "j", "\u0455": "dz", "\u04bb": "h", "\u2018": "'", "\u2019": "'", "\u201c": '"',
+    "\u201d": '"', "\u2013": "-", "\u2014": "--", "\u2011": "-", "\u2026": "...", "\u00a0": " ",
+}  # fmt: skip
+
+
+def fold_look_alikes(text: str) -> str:
+    """The Unicode TS #39 skeleton pass: every look-alike letter back to its Latin twin (one line of code)."""
+    return "".join(_LOOK_ALIKES.get(ch, ch) for ch in text)
+
+
+def ascii_transliteration(text: str) -> str:
+    """What unidecode-style tools do: accents dropped, other scripts spelled in Latin letters, ASCII only."""
+    text = "".join(_TRANSLITERATION.get(ch, ch) for ch in text)
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+
+
+def retype(text: str) -> str:
+    """Retyping by hand: the words as read, in lower case, plain ASCII punctuation, no emphasis or code marks,
+    whitespace as the typist likes it."""
+    text = fold_look_alikes(text)
+    text = ascii_transliteration(text).lower()
+    text = re.sub(r"[*_`~#>|]", "", text)
+    return " ".join(text.split())
+
+
 def excerpt(text: str, length: int, rng: random.Random) -> str:
     """A random run of `length` characters (cut anywhere, mid-word included)."""
     if len(text) <= length:

@@ -1,6 +1,6 @@
 import pytest
 
-from advisories.sample_texts import MAIL_SERVER
+from advisories.sample_texts import AUTHORED_DOCUMENTS
 from core.levels import AccessLevel
 from tests.factories import AdvisoryFactory, ComplianceOfficerFactory, DocumentFactory
 
@@ -12,7 +12,10 @@ def compliance_officer(db):
 
 @pytest.fixture
 def long_advisory(db):
-    """A scheduled advisory whose standard description is a realistic, full-length technical text."""
+    """A scheduled advisory whose standard description is a realistic, full-length technical text, with the
+    variant points an author adds to it (docs/fingerprinting.md)."""
     advisory = AdvisoryFactory()
-    DocumentFactory(advisory=advisory, level=AccessLevel.STANDARD, title="Technical details", body_markdown=MAIL_SERVER)
+    DocumentFactory(
+        advisory=advisory, level=AccessLevel.STANDARD, title="Technical details", body_markdown=AUTHORED_DOCUMENTS[0]
+    )
     return advisory

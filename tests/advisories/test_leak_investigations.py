@@ -4,8 +4,10 @@ violation in one action."""
 
 import html
 import re
+import sys
 from datetime import timedelta
 from io import StringIO
+from unittest import mock
 
 import pytest
 import time_machine
@@ -52,9 +54,9 @@ def _read_page(client, advisory, *, ip="198.51.100.7") -> str:
 
 
 def _excerpt(text: str) -> str:
-    """600 characters from the first paragraph (read as a reader sees it)."""
+    """2,000 characters from the first paragraph on (read as a reader sees it)."""
     start = without_homoglyphs(text).index("The flaw")
-    return text[start : start + 600]
+    return text[start : start + 2000]
 
 
 @pytest.fixture
@@ -110,7 +112,7 @@ def test_a_sample_copied_from_the_page_is_traced_to_the_organisation_and_the_per
     match = incident.samples.get().trace_result["match"]
     assert match["partner"] == partners["standard"].pk
     assert match["user"] == partners["standard"].memberships.get().user.pk
-    assert match["adjusted_p_value"] < 1e-9
+    assert match["adjusted_p_value"] < 1e-6
 
 
 @pytest.mark.django_db
@@ -380,3 +382,44 @@ def test_the_leak_page_lists_indicators_partners_saw_in_the_wild_and_when(
     assert (indicator.value, indicator.partner) == ("203.0.113.9", partners["early"])
     assert indicator.before_public_release
     assert "before public release" in response.text
+
+
+@pytest.mark.django_db
+def test_a_reader_who_opened_the_page_ten_times_is_one_candidate(released, readers, partners):
+    for _ in range(10):
+        _read_page(readers["early"], released)
+    _read_page(readers["standard"], released)
+
+    copies = selectors.served_copies(advisory=released)
+    result = selectors.trace_sample(advisory=released, text=_excerpt(_read_page(readers["standard"], released)))
+
+    assert sorted((delivery.partner.pk, user.pk) for delivery, user in copies) == sorted(
+        (partner.pk, partner.memberships.get().user.pk) for partner in partners.values()
+    )
+    assert result.candidates == 2
+    assert result.match.delivery.partner == partners["standard"]
+
+
+@pytest.mark.django_db
+def test_a_hex_dump_of_the_proof_of_concept_traffic_is_traced_to_the_early_reader(long_advisory, partners, readers):
+    from advisories.sample_texts import PROOF_OF_CONCEPT
+
+    poc = ArtifactFactory(
+        advisory=long_advisory, level=AccessLevel.EARLY, content=PROOF_OF_CONCEPT.encode(), filename="poc.py"
+    )
+    _release(long_advisory, AccessLevel.EARLY)
+    url = reverse("advisories:artifact", args=[long_advisory.identifier, poc.pk])
+    copy = b"".join(_as_reader(readers["early"], url).streaming_content).decode()
+    namespace = {"__name__": "leaked"}
+    with mock.patch.object(sys, "argv", ["poc.py"]):
+        exec(compile(copy, "poc.py", "exec"), namespace)  # noqa: S102 (the test's own served copy)
+    traffic = namespace["payload"]()
+    dump = "\n".join(f"{n:08x}: {traffic[n : n + 16].hex(' ')}" for n in range(0, len(traffic), 16))
+    stripped = "\n".join(line.split("#")[0] for line in copy.splitlines()[1:])
+
+    by_code = selectors.trace_sample(advisory=long_advisory, text=stripped)
+    by_bytes = selectors.trace_sample(advisory=long_advisory, text=dump)
+
+    assert by_code.match.delivery.partner == partners["early"]
+    assert by_bytes.ranked[0].delivery.partner == partners["early"]
+    assert by_bytes.slots >= 4

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from advisories.api.throttling import ApiTokenRateThrottle
-from advisories.fingerprinting import without_homoglyphs
+from advisories.fingerprinting.personalisation import fingerprinted_markdown
 from advisories.models import AccessKind, DownloadEvent
 from core.levels import AccessLevel
 from core.models import AuditEvent
@@ -215,18 +215,23 @@ def test_detail_query_count_does_not_grow_with_documents_and_files(early_api, ad
 def test_detail_carries_documents_up_to_the_level_rendered_safely_and_is_recorded_as_a_view(
     early_api, early_token, advisory, early_partner
 ):
+    standard = advisory.documents.get(level=AccessLevel.STANDARD)
+    standard.body_markdown = "Standard **technical** details, {{= shown | given =}} here."
+    standard.save()
     release(advisory, AccessLevel.EARLY)
 
     body = early_api.get(reverse("api:advisory", args=[advisory.identifier]), HTTP_USER_AGENT="Sync/2.0").json()
 
     assert [d["level"] for d in body["documents"]] == ["generic", "standard"]
-    # The API serves the same fingerprinted copy as the portal: the reader sees the text once look-alikes are folded.
-    assert (
-        without_homoglyphs(body["documents"][1]["body_html"]) == "<p>Standard <strong>technical</strong> details.</p>"
+    # The API serves the same fingerprinted copy as the portal: one alternative of the author's variant point.
+    assert re.fullmatch(
+        r"<p>Standard <strong>technical</strong> details, (shown|given) here.</p>", body["documents"][1]["body_html"]
     )
-    assert body["documents"][1]["body_markdown"] != advisory.documents.get(level=AccessLevel.STANDARD).body_markdown
-    assert {a["name"] for a in body["artifacts"]} == {"Detection rule", "Proof of concept"}
     event = DownloadEvent.objects.get()
+    assert body["documents"][1]["body_markdown"] == fingerprinted_markdown(
+        standard.body_markdown, delivery=event.delivery, user=event.user, advisory=advisory
+    )
+    assert {a["name"] for a in body["artifacts"]} == {"Detection rule", "Proof of concept"}
     assert (event.kind, event.partner, event.api_token, event.user) == (
         AccessKind.VIEW,
         early_partner,

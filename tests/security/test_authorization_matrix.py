@@ -101,6 +101,7 @@ MATRIX = {
     "program_advisories:list": PROGRAM_MANAGER_PAGE,
     "program_advisories:create": PROGRAM_MANAGER_PAGE,
     "program_advisories:preview": POST_ONLY,
+    "program_advisories:variant_proposals": POST_ONLY,
     "program_advisories:calendar": PROGRAM_MANAGER_PAGE,
     "program_advisories:calendar_list": PROGRAM_MANAGER_PAGE,
     "program_advisories:detail": PROGRAM_MANAGER_PAGE,

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from advisories import services as advisory_services
 from advisories.models import TLP, Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave, WaveStatus
-from advisories.sample_texts import DOCUMENT_VIEWER, HYPERVISOR, MAIL_SERVER, VPN_GATEWAY
+from advisories.sample_texts import AUTHORED_DOCUMENTS
 from advisories.stix.services import add_detection_indicator
 from advisories.validators import parse_affected_products
 from compliance import services as compliance_services
@@ -155,12 +155,10 @@ def _product_fields(component: str) -> dict:
     }
 
 
-REALISTIC_STANDARD_BODIES = {
-    "smtp-transport": MAIL_SERVER,
-    "vswitch": HYPERVISOR,
-    "session-broker": VPN_GATEWAY,
-    "font-parser": DOCUMENT_VIEWER,
-}
+# Written with the variant points an author adds against leaks (docs/fingerprinting.md).
+REALISTIC_STANDARD_BODIES = dict(
+    zip(("smtp-transport", "vswitch", "session-broker", "font-parser"), AUTHORED_DOCUMENTS, strict=True)
+)
 
 
 def _slug(legal_name: str) -> str:
@@ -276,9 +274,9 @@ class Command(BaseCommand):
         )
         rule = f'rule FWN_{advisory.identifier.replace("-", "_")} {{ strings: $h = "{component}" condition: $h }}\n'
         poc = f'"""Proof of concept for {advisory.identifier}. Run only in an isolated lab."""\nimport socket\n\n'
-        poc += (
-            "def trigger(host):\n    payload = b'\\x41' * 8192\n"
-            "    socket.create_connection((host, 445)).send(payload)\n"
+        poc += (  # variant points: a function name, a filler byte, a port written two valid ways
+            "def {{= trigger | fire | run_exploit =}}(host):\n    payload = b'{{= \\x41..\\x50 =}}' * 8192\n"
+            "    socket.create_connection((host, {{= 445 | 0x1bd =}})).send(payload)\n"
         )
         for level, name, filename, content, content_type in (
             (AccessLevel.STANDARD, "YARA detection rule", "detection.yar", rule, "text/plain"),

@@ -1,0 +1,179 @@
+"""Reading text the way the detector does: letters folded to plain ASCII, words, and what separates them.
+
+The reader must see the same words in a served copy and in what a leaker made of it: the copy pasted from the page,
+its look-alike letters folded back to Latin (Unicode TS #39 skeleton), transliterated to ASCII, retyped in lower case
+with plain punctuation, or printed and read back by OCR. So every word is read folded: compatibility forms
+decomposed (NFKD), accents dropped, case folded, look-alike Cyrillic and Greek letters read as the Latin ones.
+"""
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Latin letter -> the Cyrillic letter drawn identically in common fonts (the optional letter layer).
+HOMOGLYPHS = {
+    "a": "\u0430",
+    "c": "\u0441",
+    "e": "\u0435",
+    "o": "\u043e",
+    "p": "\u0440",
+    "x": "\u0445",
+    "y": "\u0443",
+    "i": "\u0456",
+    "j": "\u0458",
+    "s": "\u0455",
+    "h": "\u04bb",
+}
+CONFUSABLES = frozenset(HOMOGLYPHS.values())
+# Look-alikes read back as Latin: ours, and the Greek and Cyrillic letters a skeleton pass would fold.
+_SKELETON = {
+    **{ord(cyrillic): latin for latin, cyrillic in HOMOGLYPHS.items()},
+    **{ord(ch): latin for latin, chars in {
+        "a": "\u03b1", "b": "\u0432\u044c", "e": "\u03b5", "h": "\u043d", "i": "\u03b9\u0131", "k": "\u03ba\u043a",
+        "m": "\u043c", "n": "\u03b7\u043f", "o": "\u03bf\u03c3", "p": "\u03c1", "t": "\u03c4\u0442", "u": "\u03c5",
+        "v": "\u03bd", "x": "\u03c7", "y": "\u03b3",
+    }.items() for ch in chars},
+}  # fmt: skip
+_QUOTES_AND_DASHES = {
+    **{ord(ch): "'" for ch in "\u2018\u2019\u201a\u201b\u2032\u00b4"},
+    **{ord(ch): '"' for ch in "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb"},
+    **{ord(ch): "-" for ch in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u00ad"},
+}
+# A prose word (letters and digits, with inner apostrophes: "doesn't"), or a per cent sign.
+PROSE_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*|%")
+# A code word: identifiers and literals, case kept.
+CODE_WORD = re.compile(r"\w+")
+_MARKUP = str.maketrans("", "", "*_~`#>|")
+_WHITESPACE = re.compile(r"\s+")
+_FORMAT_CHARACTERS = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[^\n]*$", re.MULTILINE)
+URL = re.compile(r"(?:https?://|ftp://|www\.)\S+|\S+@\S+\.\w+|\]\([^)\s]*\)|<[^>\n]*>", re.IGNORECASE)
+_LIST_NUMBER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)
+
+
+def without_homoglyphs(text: str) -> str:
+    """The text with every look-alike letter read back as its Latin letter (what a reader sees)."""
+    return text.translate(_SKELETON)
+
+
+def fold(word: str) -> str:
+    """A word as the detector compares it: lower case, plain ASCII letters where a look-alike or accent was."""
+    if word.isascii():
+        return word.lower()
+    word = unicodedata.normalize("NFKD", word.casefold().translate(_SKELETON).translate(_QUOTES_AND_DASHES))
+    return "".join(ch for ch in word if not unicodedata.combining(ch)).translate(_SKELETON)
+
+
+def separator(between: str) -> str:
+    """What joins two words, with whitespace collapsed, Markdown emphasis dropped and typographic quotes and dashes
+    read as ASCII: " ", ", ", "-", ". ", ..."""
+    if between == " ":
+        return " "
+    return _WHITESPACE.sub(" ", between.translate(_MARKUP).translate(_QUOTES_AND_DASHES))
+
+
+@dataclass
+class Tokens:
+    """The words of a text, in parallel lists (many files are large: no object per word)."""
+
+    words: list[str]  # folded (prose) or as written (code)
+    starts: list[int]
+    ends: list[int]
+    seps: list[str]  # separator() of the text before each word
+
+    def __len__(self):
+        return len(self.words)
+
+
+def _hidden_spans(text: str) -> list[tuple[int, int]]:
+    """What a reader does not see as words: URLs, link targets, HTML tags, code fence lines, list numbers."""
+    spans = [m.span() for m in URL.finditer(text)]
+    spans += [m.span() for m in FENCE_LINE.finditer(text)]
+    spans += [m.span() for m in _LIST_NUMBER.finditer(text)]
+    spans.sort()
+    return spans
+
+
+# A word and the text before it, in one match: the whole text is split by one call into C (re.findall).
+_PROSE_PAIR = re.compile(r"((?:[^\w%]|_)*)([^\W_]+(?:['\u2019][^\W_]+)*|%)")
+_CODE_PAIR = re.compile(r"(\W*)(\w+)")
+
+
+def tokenize(text: str, *, code: bool = False) -> Tokens:
+    """Words of `text` with their positions. Prose words are folded; code words keep their case."""
+    pairs = (_CODE_PAIR if code else _PROSE_PAIR).findall(text)
+    raw_seps = [between for between, _ in pairs]
+    raw_words = [word for _, word in pairs]
+    starts, ends = [], []
+    position = 0
+    for between, word in pairs:
+        position += len(between)
+        starts.append(position)
+        position += len(word)
+        ends.append(position)
+    words = raw_words if code else [w.lower() if w.isascii() else fold(w).replace("\u2019", "'") for w in raw_words]
+    seps = [" " if between == " " else separator(between) for between in raw_seps]
+    hidden = _hidden_spans(text)
+    if hidden:
+        return _without_hidden(text, Tokens(words, starts, ends, seps), hidden)
+    return Tokens(words, starts, ends, seps)
+
+
+def _without_hidden(text: str, tokens: Tokens, hidden: list[tuple[int, int]]) -> Tokens:
+    """Drop the words inside hidden spans; the next word's separator covers what was dropped."""
+    drop = set()
+    starts = tokens.starts
+    for low, high in hidden:
+        k = bisect.bisect_left(starts, low)
+        while k < len(starts) and starts[k] < high:
+            drop.add(k)
+            k += 1
+    if not drop:
+        return tokens
+    keep = [i for i in range(len(starts)) if i not in drop]
+    seps = [tokens.seps[i] for i in keep]
+    for position, i in enumerate(keep):
+        if i - 1 in drop:
+            previous_end = tokens.ends[keep[position - 1]] if position else 0
+            seps[position] = separator(text[previous_end : starts[i]])
+    return Tokens([tokens.words[i] for i in keep], [starts[i] for i in keep], [tokens.ends[i] for i in keep], seps)
+
+
+def prepare_sample(text: str) -> str:
+    """A leaked sample before tokenising: compatibility forms composed, invisible format characters removed."""
+    return _FORMAT_CHARACTERS.sub("", unicodedata.normalize("NFKC", text))
+
+
+def is_number(word: str) -> bool:
+    return word.isdigit() or word in NUMBER_WORDS
+
+
+NUMBER_WORDS = frozenset(
+    [
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "thousand",
+        "dozen",
+        "dozens",
+        "hundreds",
+        "thousands",
+    ]
+)
