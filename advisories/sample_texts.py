@@ -399,7 +399,8 @@ _AUTHOR_VARIANTS = {
 def _authored(text: str, variants: list[tuple[str, str]]) -> str:
     for plain, authored in variants:
         pattern = re.compile(r"\s+".join(re.escape(word) for word in plain.split()))
-        assert len(pattern.findall(text)) == 1, plain
+        if len(pattern.findall(text)) != 1:
+            raise ValueError(f"author variant anchor must occur exactly once: {plain!r}")
         text = pattern.sub(authored.replace("\\", "\\\\"), text)
     return text
 
