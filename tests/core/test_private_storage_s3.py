@@ -82,7 +82,7 @@ def test_readyz_answers_503_naming_the_storage_when_the_bucket_is_missing(s3, cl
     response = client.get(reverse("readyz"))
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "storage": "failed"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "cache": "ok", "storage": "failed"}
 
 
 @pytest.mark.django_db
