@@ -112,14 +112,17 @@ def _run(name: str, check) -> None:
         raise
 
 
+# Threads kept from one probe to the next, so that what a storage keeps per thread (an S3 client) is reused; twice
+# as many as checks, so that checks still ending on their own timeouts leave room for the next probe.
+_CHECK_THREADS = ThreadPoolExecutor(max_workers=2 * len(READINESS_CHECKS), thread_name_prefix="readiness")
+
+
 def readiness() -> dict[str, bool]:
     """Run every check at once; True for each that passed within READINESS_TIMEOUT_SECONDS. A failure is logged
     with its cause (never shown to callers); a check still running at the deadline counts as failed and is left
     to end on its own timeouts."""
-    executor = ThreadPoolExecutor(max_workers=len(READINESS_CHECKS), thread_name_prefix="readiness")
-    futures = {name: executor.submit(_run, name, check) for name, check in READINESS_CHECKS.items()}
+    futures = {name: _CHECK_THREADS.submit(_run, name, check) for name, check in READINESS_CHECKS.items()}
     done, _ = wait(futures.values(), timeout=READINESS_TIMEOUT_SECONDS)
-    executor.shutdown(wait=False)
     results = {}
     for name, future in futures.items():
         if future not in done:
