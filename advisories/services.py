@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import secrets
 from datetime import datetime
 
@@ -42,6 +43,8 @@ from core.levels import AccessLevel
 from core.roles import is_program_manager, require_compliance_officer, require_program_manager
 from core.services import record_audit_event
 from partners.models import Partner, PartnerMembership, PartnerStatus
+
+logger = logging.getLogger(__name__)
 
 RELEASABLE_ADVISORY_STATES = (AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED)
 # The object permission that assigns a program manager to an advisory (need-to-know before release).
@@ -108,6 +111,12 @@ def index_cve_ids(*, advisory: Advisory) -> None:
             AdvisoryCVE.objects.create(advisory=advisory, cve_id=cve_id)
 
 
+STORAGE_FAILED_MESSAGE = (
+    "The file could not be stored: the file store is full or not writable. Nothing was saved; try again later, "
+    "and tell the operators if it persists."
+)
+
+
 def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
     """Save an artifact file to private storage with its size and sha256, its content type recognised from its
     first bytes (never the name or the browser's claim). Refuses files over the size limit and any type other than
@@ -129,7 +138,12 @@ def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
         artifact.sha256 = digest.hexdigest()
         artifact.size = uploaded_file.size
         artifact.content_type = content_type
-        artifact.file.save(uploaded_file.name, uploaded_file, save=False)
+        try:
+            artifact.file.save(uploaded_file.name, uploaded_file, save=False)
+        except OSError:
+            # A full or read-only store: the storage removed any partial file; no row is written.
+            logger.exception("Could not store artifact file %s for %s", uploaded_file.name, artifact.advisory)
+            raise ValidationError({"file": STORAGE_FAILED_MESSAGE}) from None
         artifact.save()
         record_audit_event(
             actor=actor,

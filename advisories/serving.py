@@ -3,6 +3,7 @@ so that every copy carries the same personalisation and leaves the same Download
 
 import copy
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -26,6 +27,8 @@ from advisories.stix import selectors as stix_selectors
 from compliance.entitlements import PartnerAccess
 from core.http import client_ip, user_agent
 from core.levels import AccessLevel
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,22 @@ def serve_advisory(*, request, access: PartnerAccess, identifier: str) -> Served
     return ServedAdvisory(advisory=advisory, event=event, banner=_banner(access, event, advisory), documents=documents)
 
 
+class ArtifactUnavailable(Exception):
+    """The artifact's stored file cannot be read (lost, or its storage unreachable): nothing is sent and no
+    download is recorded."""
+
+
 def serve_artifact(*, request, access: PartnerAccess, identifier: str, artifact_id: int) -> StreamingHttpResponse:
-    """Stream an artifact with its issued-to banner (404 unless the organisation may have it), download recorded."""
+    """Stream an artifact with its issued-to banner (404 unless the organisation may have it), download recorded.
+    The file is opened before anything is recorded or sent: a missing file raises ArtifactUnavailable."""
     artifact = selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)
+    try:
+        # Kept open: the response streams from this handle (an open file stays readable even if removed).
+        artifact.file.open("rb").read(1)
+        artifact.file.seek(0)
+    except OSError as error:
+        logger.error("Artifact %s (%s) cannot be read: %s", artifact.pk, artifact.file.name, error)
+        raise ArtifactUnavailable(artifact.pk) from error
     event = _record(request, access, artifact.advisory, AccessKind.DOWNLOAD, artifact=artifact)
     banner = _banner(access, event, artifact.advisory)
     response = StreamingHttpResponse(

@@ -88,7 +88,10 @@ def artifact_download(request, access, identifier, artifact_id):
     acknowledgement_first = acknowledgement_redirect(request, access, identifier, return_to=request.path)
     if acknowledgement_first is not None:
         return acknowledgement_first
-    return serving.serve_artifact(request=request, access=access, identifier=identifier, artifact_id=artifact_id)
+    try:
+        return serving.serve_artifact(request=request, access=access, identifier=identifier, artifact_id=artifact_id)
+    except serving.ArtifactUnavailable:
+        return render(request, "advisories/artifact_unavailable.html", {"identifier": identifier}, status=503)
 
 
 @require_GET

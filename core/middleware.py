@@ -4,6 +4,22 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 
+class LivenessMiddleware:
+    """Answer `/healthz` before any other middleware runs: no session (a probe sending a cookie would otherwise
+    read and save it in the database), no user, no redirect. Liveness must not depend on anything outside the
+    process, or an outage of the database would make the orchestrator restart every healthy web node."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == reverse("healthz"):
+            from core.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)
+
+
 class RequireMultiFactorMiddleware:
     """Every signed-in user must have passed a second factor (TOTP or a recovery code) in this session. Until then
     they reach only the one page of their second step — enrolment while the account has no second factor at all,

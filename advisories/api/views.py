@@ -1,7 +1,7 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, pagination
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import APIException, NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,14 @@ ERROR_RESPONSES = {
     404: OpenApiResponse(ErrorSerializer, description="No such advisory or file, or not released to you."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests with this token; retry later."),
 }
+
+
+class FileUnavailable(APIException):
+    status_code = 503
+    default_detail = "This file cannot be served at the moment; nothing was recorded. Try again later."
+    default_code = "file_unavailable"
+
+
 IDENTIFIER_PARAMETER = OpenApiParameter(
     "identifier", str, OpenApiParameter.PATH, pattern=IDENTIFIER_REGEX, description="e.g. FWN-2026-0001"
 )
@@ -111,12 +119,19 @@ class ArtifactDownloadView(PartnerApiView):
             IDENTIFIER_PARAMETER,
             OpenApiParameter("artifact_id", int, OpenApiParameter.PATH, description="The file's id in the advisory."),
         ],
-        responses={(200, "*/*"): OpenApiTypes.BINARY, **ERROR_RESPONSES},
+        responses={
+            (200, "*/*"): OpenApiTypes.BINARY,
+            **ERROR_RESPONSES,
+            503: OpenApiResponse(ErrorSerializer, description="The file cannot be served at the moment."),
+        },
     )
     def get(self, request, identifier, artifact_id):
-        return serving.serve_artifact(
-            request=request, access=request.auth, identifier=identifier, artifact_id=artifact_id
-        )
+        try:
+            return serving.serve_artifact(
+                request=request, access=request.auth, identifier=identifier, artifact_id=artifact_id
+            )
+        except serving.ArtifactUnavailable:
+            raise FileUnavailable() from None
 
 
 class CsafView(PartnerApiView):

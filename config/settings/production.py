@@ -8,6 +8,8 @@ import binascii
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.celery_broker import broker_transport
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -36,10 +38,16 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Redis: the Celery broker and the shared cache (use separate Redis database numbers, or separate servers).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
+CELERY_BROKER_TRANSPORT = broker_transport(CELERY_BROKER_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A task is redelivered if its worker dies before acknowledging it (acks_late tasks) after this many seconds.
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
 }
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:  # noqa: F405
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT_SECONDS must exceed CELERY_TASK_TIME_LIMIT_SECONDS: a message of a task still "
+        "running would be redelivered and the task run twice at once."
+    )
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/1"))}
 # One task at a time per worker process: with acks_late no process hoards messages another could run.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -2,13 +2,19 @@
 a due wave or the tick is older than the allowed delay, so that monitoring can page someone."""
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.utils import timezone
 
 from advisories.tasks import RELEASE_HEARTBEAT, release_due_waves
@@ -17,6 +23,15 @@ from core.services import record_heartbeat
 from tests.factories import AdvisoryFactory, WaveFactory
 
 pytestmark = pytest.mark.django_db
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def closed_port() -> int:
+    """A local port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def status(*arguments) -> tuple[int, str]:
@@ -114,3 +129,39 @@ def test_json_output_names_each_due_wave_and_the_problems():
     assert [wave["advisory"] for wave in report["due_waves"]] == ["FWN-2026-0043"]
     assert report["queue_depth"] is None
     assert len(report["problems"]) == 2
+
+
+def test_status_is_critical_with_json_when_the_database_refuses_connections(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(type(connections[DEFAULT_DB_ALIAS]), "cursor", refuse)
+
+    code, output = status("--json")
+
+    report = json.loads(output)
+    assert code == 2
+    assert report["status"] == "critical"
+    assert report["problems"] == ["the database does not answer: connection refused"]
+    assert report["last_tick_at"] is None
+
+
+def test_command_exits_2_with_json_and_no_traceback_when_the_database_is_unreachable():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "release_pipeline_status", "--json"],
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{closed_port()}/forewarn",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "critical"
+    assert report["problems"][0].startswith("the database does not answer")
+    assert "Traceback" not in result.stderr

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
 from advisories.selectors import due_unreleased_waves
@@ -19,7 +20,8 @@ CRITICAL_EXIT_CODE = 2
 class Command(BaseCommand):
     help = (
         "Report the last release tick, the due waves not yet released and the broker queue depth. Exits with "
-        f"status {CRITICAL_EXIT_CODE} when a due wave or the last tick is older than --max-delay seconds."
+        f"status {CRITICAL_EXIT_CODE} when a due wave or the last tick is older than --max-delay seconds, or when the "
+        "database or the broker does not answer."
     )
 
     def add_arguments(self, parser):
@@ -34,35 +36,41 @@ class Command(BaseCommand):
     def handle(self, *args, max_delay: int, as_json: bool, **options):
         now = timezone.now()
         limit = now - timedelta(seconds=max_delay)
-        last_tick = last_heartbeat(RELEASE_HEARTBEAT)
-        due = list(due_unreleased_waves(now=now))
         queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
         problems = []
+        try:
+            last_tick = last_heartbeat(RELEASE_HEARTBEAT)
+            due = [
+                {
+                    "wave": wave.pk,
+                    "advisory": wave.advisory.identifier,
+                    "level": wave.get_level_display(),
+                    "scheduled_at": wave.scheduled_at,
+                }
+                for wave in due_unreleased_waves(now=now)
+            ]
+        except DatabaseError as error:
+            # Monitoring must get a verdict, not a traceback: the database being down is the worst problem of all.
+            last_tick, due = None, []
+            problems.append(f"the database does not answer: {error}".strip())
+        else:
+            if last_tick is None or last_tick < limit:
+                problems.append(f"no release tick within the last {max_delay} s: are beat and a worker running?")
+            overdue = [wave for wave in due if wave["scheduled_at"] < limit]
+            if overdue:
+                problems.append(f"{len(overdue)} wave(s) due for more than {max_delay} s are not released")
         try:
             depth = broker_queue_depth(queue)
         except Exception as error:
             depth = None
             problems.append(f"the broker does not answer: {error}")
-        if last_tick is None or last_tick < limit:
-            problems.append(f"no release tick within the last {max_delay} s: are beat and a worker running?")
-        overdue = [wave for wave in due if wave.scheduled_at < limit]
-        if overdue:
-            problems.append(f"{len(overdue)} wave(s) due for more than {max_delay} s are not released")
 
         report = {
             "status": "critical" if problems else "ok",
             "checked_at": now.isoformat(),
             "last_tick_at": last_tick.isoformat() if last_tick else None,
             "last_tick_age_seconds": round((now - last_tick).total_seconds(), 1) if last_tick else None,
-            "due_waves": [
-                {
-                    "wave": wave.pk,
-                    "advisory": wave.advisory.identifier,
-                    "level": wave.get_level_display(),
-                    "scheduled_at": wave.scheduled_at.isoformat(),
-                }
-                for wave in due
-            ],
+            "due_waves": [{**wave, "scheduled_at": wave["scheduled_at"].isoformat()} for wave in due],
             "queue": queue,
             "queue_depth": depth,
             "problems": problems,
