@@ -33,8 +33,14 @@ from advisories.models import (
     ReleaseCohort,
     ReleaseWave,
     WaveStatus,
+    WebhookEventType,
 )
 from advisories.validators import SNIFF_BYTES, normalise_cve_ids, score_cvss_vector, sniff_artifact_content_type
+from advisories.webhooks.services import (
+    queue_advisory_change_events,
+    queue_delivery_events,
+    queue_publication_events,
+)
 from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
 from compliance.models import Violation, ViolationKind, ViolationSeverity
 from compliance.services import report_violation
@@ -296,6 +302,7 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
         advisory.mark_released()
     if wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED:
         advisory.mark_public()
+        transaction.on_commit(lambda: queue_publication_events(advisory_id=advisory.pk))
     advisory.save(update_fields=["status", "updated_at"])
     record_audit_event(
         actor=None,
@@ -318,6 +325,7 @@ def _queue_release_notices(delivery_ids: list[int]) -> None:
     batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
     for start in range(0, len(delivery_ids), batch_size):
         send_release_notices.delay(delivery_ids[start : start + batch_size])
+    queue_delivery_events(delivery_ids)
 
 
 def release_due_waves(*, now: datetime | None = None) -> list[int]:
@@ -735,7 +743,8 @@ def update_advisory(
             raise ValidationError(
                 {"cve_ids": cve_taken_message(taken_cve_ids(cve_ids, except_advisory=advisory))}
             ) from None
-        record_audit_event(actor=actor, action="advisory.updated", target=advisory, details={"before": before})
+        event = record_audit_event(actor=actor, action="advisory.updated", target=advisory, details={"before": before})
+        _queue_change_events(advisory, event)
     return advisory
 
 
@@ -754,12 +763,13 @@ def save_document(*, actor, advisory: Advisory, level: int, title: str, body_mar
         document.title, document.body_markdown = title, body_markdown
         document.full_clean()
         document.save()
-        record_audit_event(
+        event = record_audit_event(
             actor=actor,
             action="document.saved",
             target=document,
             details={"sha256": hashlib.sha256(body_markdown.encode()).hexdigest()},
         )
+        _queue_change_events(advisory, event, min_level=level)
     return document
 
 
@@ -774,7 +784,17 @@ def add_artifact(*, actor, advisory: Advisory, level: int, name: str, descriptio
         raise ValidationError("Files of this level have been released (or the advisory withdrawn); add none now.")
     artifact = Artifact(advisory=advisory, level=level, name=name, description=description)
     artifact.full_clean(exclude=["file", "size", "sha256"])
-    return store_artifact(actor=actor, artifact=artifact, uploaded_file=uploaded_file)
+    artifact = store_artifact(actor=actor, artifact=artifact, uploaded_file=uploaded_file)
+    transaction.on_commit(
+        lambda: queue_advisory_change_events(
+            advisory_id=advisory.pk,
+            event_type=WebhookEventType.UPDATED,
+            change="artifact.stored",
+            change_id=f"artifact:{artifact.pk}",
+            min_level=level,
+        )
+    )
+    return artifact
 
 
 def assign_advisory_manager(*, actor, advisory: Advisory, manager) -> None:
@@ -848,12 +868,13 @@ def set_release_plan(
             advisory.schedule()
             action = "release_plan.scheduled"
         advisory.save()
-        record_audit_event(
+        event = record_audit_event(
             actor=actor,
             action=action,
             target=advisory,
             details={"before": before, "after": _plan_summary(waves.values())},
         )
+        _queue_change_events(advisory, event)
     return advisory
 
 
@@ -913,14 +934,29 @@ def withdraw_advisory(*, actor, advisory: Advisory, reason: str) -> Advisory:
         notice_ids = list(
             Notice.objects.filter(advisory=advisory, kind=NoticeKind.WITHDRAWN).values_list("pk", flat=True)
         )
-        record_audit_event(
+        event = record_audit_event(
             actor=actor,
             action="advisory.withdrawn",
             target=advisory,
             details={"reason": reason, "grants_revoked": revoked, "notices": len(notice_ids)},
         )
         transaction.on_commit(lambda: _queue_notice_emails(notice_ids))
+        _queue_change_events(advisory, event, event_type=WebhookEventType.WITHDRAWN)
     return advisory
+
+
+def _queue_change_events(advisory: Advisory, event, *, event_type=WebhookEventType.UPDATED, min_level=None) -> None:
+    """After commit, one webhook event for this audited change to the organisations holding the advisory (at
+    `min_level` or above when the change concerns content of that level)."""
+    transaction.on_commit(
+        lambda: queue_advisory_change_events(
+            advisory_id=advisory.pk,
+            event_type=event_type,
+            change=event.action,
+            change_id=f"audit:{event.pk}",
+            min_level=min_level or AccessLevel.GENERIC,
+        )
+    )
 
 
 def _revoke_advisory_grants(advisory: Advisory) -> int:
