@@ -19,7 +19,8 @@ from partners.models import ApiToken, PartnerMembership
 
 
 def partner_admin_view(view):
-    """Pages for partner admins (API tokens, webhooks): 404 for staff and people outside any organisation, 403 for analysts."""
+    """Pages for partner admins (API tokens, webhooks): 404 for staff and people outside any organisation, 403 for
+    analysts."""
 
     @login_required
     @wraps(view)
