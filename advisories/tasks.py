@@ -61,3 +61,8 @@ def send_protection_reminders():
 )
 def send_webhook_message(message_id):
     return webhook_services.send_webhook_message(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def requeue_stalled_webhook_messages():
+    return webhook_services.requeue_stalled_webhook_messages()

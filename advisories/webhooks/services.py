@@ -15,7 +15,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -385,6 +385,22 @@ def queue_publication_events(*, advisory_id: int) -> list[int]:
         for endpoint in endpoints
     ]
     return _enqueue(messages)
+
+
+def requeue_stalled_webhook_messages(*, now: datetime | None = None) -> int:
+    """Queue again the pending events whose last attempt (or creation) is older than WEBHOOK_STALLED_AFTER: their
+    task message was lost (a broker restart, a worker killed while it waited to retry). The outbox, not the broker,
+    says what is still to send; an event already sent is never sent again. Returns how many were queued."""
+    cutoff = (now or timezone.now()) - settings.WEBHOOK_STALLED_AFTER
+    stalled = list(
+        WebhookMessage.objects.filter(status=WebhookMessageStatus.PENDING, created_at__lt=cutoff)
+        .annotate(last_attempt_at=Max("attempts__attempted_at"))
+        .filter(Q(last_attempt_at__isnull=True) | Q(last_attempt_at__lt=cutoff))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    _queue_sends(stalled)
+    return len(stalled)
 
 
 def signature_headers(endpoint: WebhookEndpoint, *, webhook_id: str, at: datetime, body: str) -> dict[str, str]:

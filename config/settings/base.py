@@ -334,6 +334,14 @@ WEBHOOK_SECRET_GRACE = timedelta(hours=env.int("FOREWARN_WEBHOOK_SECRET_GRACE_HO
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("FOREWARN_WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("FOREWARN_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+# Pending events with no attempt for this long lost their task message; a beat task queues them again. Longer than
+# the longest backoff between two attempts (15 minutes, advisories.tasks.send_webhook_message).
+WEBHOOK_STALLED_AFTER = timedelta(minutes=20)
+CELERY_BEAT_SCHEDULE["requeue-stalled-webhook-messages"] = {
+    "task": "advisories.tasks.requeue_stalled_webhook_messages",
+    "schedule": timedelta(minutes=5),
+    "options": {"expire_seconds": 300},
+}
 # One schema name for the protection states, used by several fields of the protection endpoints.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProtectionStateEnum": "advisories.models.ProtectionState"}
 # Compliance (issue 5): evidence files, periodic reviews, jurisdiction policies taking effect.

@@ -287,3 +287,23 @@ def test_after_a_rotation_events_verify_with_the_new_and_the_previous_secret_unt
     assert Webhook(new_secret).verify(request.body, request.headers)
     with pytest.raises(WebhookVerificationError):
         Webhook(endpoint.secret).verify(request.body, request.headers)
+
+
+def test_an_event_whose_task_was_lost_is_sent_once_by_the_stall_sweep(
+    advisory, endpoint, receiver, django_capture_on_commit_callbacks
+):
+    WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=False) as release_callbacks:
+        advisory_services.release_due_waves()
+    with django_capture_on_commit_callbacks(execute=False):  # the events are queued; their task messages are lost
+        for callback in release_callbacks:
+            callback()
+    later = timezone.now() + timedelta(minutes=21)
+
+    assert webhook_services.requeue_stalled_webhook_messages() == 0
+    assert webhook_services.requeue_stalled_webhook_messages(now=later) == 1
+    assert webhook_services.requeue_stalled_webhook_messages(now=later) == 0
+
+    [request] = receiver.requests
+    assert _verified(endpoint.endpoint, request)["type"] == "advisory.delivered"
+    assert WebhookMessage.objects.get().status == WebhookMessageStatus.DELIVERED
