@@ -49,7 +49,9 @@ def test_a_pasted_excerpt_is_traced_to_its_copy_and_a_violation_is_opened_delibe
     copy = member.locator("article.document", has_text="Technical details").inner_text()
     member.reload()
     start = copy.index("The flaw") if "The flaw" in copy else len(copy) // 3
-    excerpt = copy[start : start + 600]
+    # Default copies carry no look-alike letters: 2,000 characters name the copy in 99.3% of samples
+    # (docs/fingerprinting.md); 3,000 make this journey deterministic in practice.
+    excerpt = copy[start : start + 3000]
 
     # 2. The officer opens an investigation with the pasted excerpt.
     staff = new_page()

@@ -1,7 +1,7 @@
 """Markdown rendering benchmark: adversarial inputs at the largest size the preview accepts, against ordinary prose
 of the same length.
 
-    python bench/markdown.py [--chars 200000] [--repeat 3]
+    python bench/markdown_rendering.py [--chars 200000] [--repeat 3]
 
 Needs no database: it renders with `core.markdown.render_markdown` (markdown-it-py, then nh3), the function behind
 the portal, the API and the Markdown preview. Each case is built to `--chars` characters (default: the preview's
