@@ -104,6 +104,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str]) -> Outcome:
             server_hostname=target.host,
             assert_hostname=target.host,
             cert_reqs="CERT_REQUIRED",
+            ca_certs=settings.WEBHOOK_CA_CERTS or None,
         )
     else:
         pool = urllib3.HTTPConnectionPool(target.address, target.port, timeout=timeout, retries=False)

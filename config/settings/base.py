@@ -334,6 +334,8 @@ WEBHOOK_SECRET_GRACE = timedelta(hours=env.int("FOREWARN_WEBHOOK_SECRET_GRACE_HO
 WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("FOREWARN_WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
 WEBHOOK_TIMEOUT_SECONDS = env.float("FOREWARN_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+# A CA bundle (PEM file) to verify receivers' certificates with, instead of the system's (e.g. a private CA).
+WEBHOOK_CA_CERTS = env.str("FOREWARN_WEBHOOK_CA_CERTS", default="")
 # Pending events with no attempt for this long lost their task message; a beat task queues them again. Longer than
 # the longest backoff between two attempts (15 minutes, advisories.tasks.send_webhook_message).
 WEBHOOK_STALLED_AFTER = timedelta(minutes=20)
