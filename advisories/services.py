@@ -743,8 +743,7 @@ def update_advisory(
             raise ValidationError(
                 {"cve_ids": cve_taken_message(taken_cve_ids(cve_ids, except_advisory=advisory))}
             ) from None
-        event = record_audit_event(actor=actor, action="advisory.updated", target=advisory, details={"before": before})
-        _queue_change_events(advisory, event)
+        record_audit_event(actor=actor, action="advisory.updated", target=advisory, details={"before": before})
     return advisory
 
 
@@ -763,13 +762,12 @@ def save_document(*, actor, advisory: Advisory, level: int, title: str, body_mar
         document.title, document.body_markdown = title, body_markdown
         document.full_clean()
         document.save()
-        event = record_audit_event(
+        record_audit_event(
             actor=actor,
             action="document.saved",
             target=document,
             details={"sha256": hashlib.sha256(body_markdown.encode()).hexdigest()},
         )
-        _queue_change_events(advisory, event, min_level=level)
     return document
 
 
@@ -784,17 +782,7 @@ def add_artifact(*, actor, advisory: Advisory, level: int, name: str, descriptio
         raise ValidationError("Files of this level have been released (or the advisory withdrawn); add none now.")
     artifact = Artifact(advisory=advisory, level=level, name=name, description=description)
     artifact.full_clean(exclude=["file", "size", "sha256"])
-    artifact = store_artifact(actor=actor, artifact=artifact, uploaded_file=uploaded_file)
-    transaction.on_commit(
-        lambda: queue_advisory_change_events(
-            advisory_id=advisory.pk,
-            event_type=WebhookEventType.UPDATED,
-            change="artifact.stored",
-            change_id=f"artifact:{artifact.pk}",
-            min_level=level,
-        )
-    )
-    return artifact
+    return store_artifact(actor=actor, artifact=artifact, uploaded_file=uploaded_file)
 
 
 def assign_advisory_manager(*, actor, advisory: Advisory, manager) -> None:
@@ -945,16 +933,13 @@ def withdraw_advisory(*, actor, advisory: Advisory, reason: str) -> Advisory:
     return advisory
 
 
-def _queue_change_events(advisory: Advisory, event, *, event_type=WebhookEventType.UPDATED, min_level=None) -> None:
-    """After commit, one webhook event for this audited change to the organisations holding the advisory (at
-    `min_level` or above when the change concerns content of that level)."""
+def _queue_change_events(advisory: Advisory, event, *, event_type=WebhookEventType.UPDATED) -> None:
+    """After commit, one webhook event for this audited change to the organisations holding the advisory. (Only
+    the release plan and a withdrawal can change what a holder sees: description fields change only before the
+    first release, and content of a level is frozen once a wave carrying it has released.)"""
     transaction.on_commit(
         lambda: queue_advisory_change_events(
-            advisory_id=advisory.pk,
-            event_type=event_type,
-            change=event.action,
-            change_id=f"audit:{event.pk}",
-            min_level=min_level or AccessLevel.GENERIC,
+            advisory_id=advisory.pk, event_type=event_type, change=event.action, change_id=f"audit:{event.pk}"
         )
     )
 

@@ -333,17 +333,14 @@ def queue_delivery_events(delivery_ids: list[int]) -> list[int]:
     return _enqueue(messages)
 
 
-def queue_advisory_change_events(
-    *, advisory_id: int, event_type: str, change: str, change_id: str, min_level: int = AccessLevel.GENERIC
-) -> list[int]:
+def queue_advisory_change_events(*, advisory_id: int, event_type: str, change: str, change_id: str) -> list[int]:
     """One event (`advisory.updated` or `advisory.withdrawn`) per change of an advisory, to each active endpoint of
-    every active organisation that holds a delivery of it (at `min_level` or above: a change of content above an
-    organisation's level is not its business). `change` names what changed (the audit action) and
+    every active organisation that holds a delivery of it. `change` names what changed (the audit action) and
     `change_id` identifies this change (its audit event), so that it is sent once. Returns the new message ids."""
     now = timezone.now()
     advisory = Advisory.objects.get(pk=advisory_id)
     held = dict(
-        Delivery.objects.filter(advisory_id=advisory_id, partner__status=PartnerStatus.ACTIVE, level__gte=min_level)
+        Delivery.objects.filter(advisory_id=advisory_id, partner__status=PartnerStatus.ACTIVE)
         .values("partner_id")
         .annotate(level=Max("level"))
         .values_list("partner_id", "level")
