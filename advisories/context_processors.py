@@ -22,6 +22,7 @@ def notices(request):
             "advisories": access is not None and access.level > AccessLevel.NONE,
             "team": membership is not None and team_refusal(membership) is None,
             "api_tokens": is_admin,
+            "webhooks": is_admin,
             "appeals": is_admin,
         },
     }

@@ -34,8 +34,14 @@ from advisories.models import (
     ReleaseCohort,
     ReleaseWave,
     WaveStatus,
+    WebhookEventType,
 )
 from advisories.validators import SNIFF_BYTES, normalise_cve_ids, score_cvss_vector, sniff_artifact_content_type
+from advisories.webhooks.services import (
+    queue_advisory_change_events,
+    queue_delivery_events,
+    queue_publication_events,
+)
 from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
 from compliance.models import Violation, ViolationKind, ViolationSeverity
 from compliance.services import report_violation
@@ -310,6 +316,7 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
         advisory.mark_released()
     if wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED:
         advisory.mark_public()
+        transaction.on_commit(lambda: queue_publication_events(advisory_id=advisory.pk))
     advisory.save(update_fields=["status", "updated_at"])
     record_audit_event(
         actor=None,
@@ -332,6 +339,7 @@ def _queue_release_notices(delivery_ids: list[int]) -> None:
     batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
     for start in range(0, len(delivery_ids), batch_size):
         send_release_notices.delay(delivery_ids[start : start + batch_size])
+    queue_delivery_events(delivery_ids)
 
 
 def release_due_waves(*, now: datetime | None = None) -> list[int]:
@@ -862,12 +870,13 @@ def set_release_plan(
             advisory.schedule()
             action = "release_plan.scheduled"
         advisory.save()
-        record_audit_event(
+        event = record_audit_event(
             actor=actor,
             action=action,
             target=advisory,
             details={"before": before, "after": _plan_summary(waves.values())},
         )
+        _queue_change_events(advisory, event)
     return advisory
 
 
@@ -927,14 +936,26 @@ def withdraw_advisory(*, actor, advisory: Advisory, reason: str) -> Advisory:
         notice_ids = list(
             Notice.objects.filter(advisory=advisory, kind=NoticeKind.WITHDRAWN).values_list("pk", flat=True)
         )
-        record_audit_event(
+        event = record_audit_event(
             actor=actor,
             action="advisory.withdrawn",
             target=advisory,
             details={"reason": reason, "grants_revoked": revoked, "notices": len(notice_ids)},
         )
         transaction.on_commit(lambda: _queue_notice_emails(notice_ids))
+        _queue_change_events(advisory, event, event_type=WebhookEventType.WITHDRAWN)
     return advisory
+
+
+def _queue_change_events(advisory: Advisory, event, *, event_type=WebhookEventType.UPDATED) -> None:
+    """After commit, one webhook event for this audited change to the organisations holding the advisory. (Only
+    the release plan and a withdrawal can change what a holder sees: description fields change only before the
+    first release, and content of a level is frozen once a wave carrying it has released.)"""
+    transaction.on_commit(
+        lambda: queue_advisory_change_events(
+            advisory_id=advisory.pk, event_type=event_type, change=event.action, change_id=f"audit:{event.pk}"
+        )
+    )
 
 
 def _revoke_advisory_grants(advisory: Advisory) -> int:

@@ -2,6 +2,7 @@ from celery import shared_task
 
 from advisories import services
 from advisories.protection import services as protection_services
+from advisories.webhooks import services as webhook_services
 from core.services import record_heartbeat
 
 RELEASE_HEARTBEAT = "release_due_waves"
@@ -43,3 +44,25 @@ def send_notice_digests():
 @shared_task(ignore_result=True, acks_late=True)
 def send_protection_reminders():
     return protection_services.send_protection_reminders()
+
+
+# One attempt per run; the outbox row says what is done, so a redelivered message never sends twice. A failed attempt
+# (logged and committed first) is retried with exponential backoff, capped well under the broker's visibility
+# timeout; the service stops after WEBHOOK_MAX_ATTEMPTS.
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(webhook_services.WebhookAttemptFailed,),
+    retry_backoff=30,
+    retry_backoff_max=900,
+    retry_jitter=True,
+    max_retries=None,
+)
+def send_webhook_message(message_id):
+    return webhook_services.send_webhook_message(message_id=message_id)
+
+
+@shared_task(ignore_result=True)
+def requeue_stalled_webhook_messages():
+    return webhook_services.requeue_stalled_webhook_messages()

@@ -19,7 +19,8 @@ from partners.models import ApiToken, PartnerMembership
 
 
 def partner_admin_view(view):
-    """Pages for partner admins: 404 for staff and people outside any organisation, 403 for analysts."""
+    """Pages for partner admins (API tokens, webhooks): 404 for staff and people outside any organisation, 403 for
+    analysts."""
 
     @login_required
     @wraps(view)
@@ -31,7 +32,7 @@ def partner_admin_view(view):
                 or not PartnerMembership.objects.filter(user=request.user, is_active=True).exists()
             ):
                 raise Http404("No such page.")
-            raise PermissionDenied("Only partner admins manage API tokens.")
+            raise PermissionDenied("Only partner admins may open this page.")
         return view(request, membership, *args, **kwargs)
 
     return wrapper

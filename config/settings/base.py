@@ -340,6 +340,25 @@ CELERY_BEAT_SCHEDULE["send-protection-reminders"] = {
     "schedule": timedelta(seconds=PROTECTION_REMINDER_INTERVAL_SECONDS),
     "options": {"expire_seconds": max(1, round(PROTECTION_REMINDER_INTERVAL_SECONDS))},
 }
+# Signed webhooks (docs/api.md, "Webhooks"): an event is tried at most WEBHOOK_MAX_ATTEMPTS times (exponential
+# backoff between attempts); an endpoint is disabled after WEBHOOK_FAILURE_LIMIT failed attempts in a row. After a
+# secret rotation the previous secret also signs for WEBHOOK_SECRET_GRACE_HOURS. Only tests allow http://127.0.0.1.
+WEBHOOK_MAX_ATTEMPTS = env.int("FOREWARN_WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_FAILURE_LIMIT = env.int("FOREWARN_WEBHOOK_FAILURE_LIMIT", default=20)
+WEBHOOK_SECRET_GRACE = timedelta(hours=env.int("FOREWARN_WEBHOOK_SECRET_GRACE_HOURS", default=24))
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("FOREWARN_WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_TIMEOUT_SECONDS = env.float("FOREWARN_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+# A CA bundle (PEM file) to verify receivers' certificates with, instead of the system's (e.g. a private CA).
+WEBHOOK_CA_CERTS = env.str("FOREWARN_WEBHOOK_CA_CERTS", default="")
+# Pending events with no attempt for this long lost their task message; a beat task queues them again. Longer than
+# the longest backoff between two attempts (15 minutes, advisories.tasks.send_webhook_message).
+WEBHOOK_STALLED_AFTER = timedelta(minutes=20)
+CELERY_BEAT_SCHEDULE["requeue-stalled-webhook-messages"] = {
+    "task": "advisories.tasks.requeue_stalled_webhook_messages",
+    "schedule": timedelta(minutes=5),
+    "options": {"expire_seconds": 300},
+}
 # One schema name for the protection states, used by several fields of the protection endpoints.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProtectionStateEnum": "advisories.models.ProtectionState"}
 # Compliance (issue 5): evidence files, periodic reviews, jurisdiction policies taking effect.

@@ -25,6 +25,8 @@ CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# The webhook tests run their receiver on http://127.0.0.1.
+WEBHOOK_ALLOW_LOOPBACK_HTTP = True
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic in tests
 # django-axes logs every login and logout at INFO; in tests that only buries the failures.
 LOGGING = {**LOGGING, "loggers": {**LOGGING.get("loggers", {}), "axes": {"level": "WARNING"}}}  # noqa: F405

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from advisories import services
 from advisories.csaf import signing
-from advisories.models import LeakIncident
+from advisories.models import LeakIncident, WebhookEndpoint
 from compliance import services as compliance_services
 from core.levels import AccessLevel
 from core.roles import COMPLIANCE_OFFICERS
@@ -126,6 +126,13 @@ MATRIX = {
     "compliance:partner_agreement": row(LOGIN, 200, 200, 404, 404, 404, 404, 404),
     "advisories:api_tokens": row(LOGIN, 403, 200, 403, 403, 403, 404, 404),
     "advisories:revoke_api_token": POST_ONLY,
+    "advisories:webhooks": PARTNER_ADMIN_PAGE,
+    "advisories:webhook": PARTNER_ADMIN_PAGE,
+    "advisories:webhook_rotate": POST_ONLY,
+    "advisories:webhook_test": POST_ONLY,
+    "advisories:webhook_disable": POST_ONLY,
+    "advisories:webhook_enable": POST_ONLY,
+    "advisories:webhook_delete": POST_ONLY,
     "advisories:csaf": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     "advisories:stix": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     # The partner API authenticates organisations' tokens only (tests/api/ covers tokens); a browser session is
@@ -316,6 +323,9 @@ def world(make_partner, member_of, advisory, manager):
         "year": timezone.now().year,
         "filename": f"{advisory.identifier.lower()}.json",
         "fingerprint": signing.fingerprint(),
+        "endpoint_id": WebhookEndpoint.objects.create(
+            partner=organisation_a, url="https://93.184.216.34/hook", secret="whsec_dGVzdA==", created_by=admin_a
+        ).pk,
     }
     return users, values
 
