@@ -1,4 +1,4 @@
-"""Need-to-know among staff (DESIGN.md): the one place that decides who sees an advisory's title and content.
+"""Need-to-know among staff (docs/design.md): the one place that decides who sees an advisory's title and content.
 
 Until an advisory has been released to partners, its title and content (documents, files, CVE ids, products) are
 for its assigned program managers only (the `edit_advisory` object permission; a superuser always), and for

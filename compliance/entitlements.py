@@ -121,7 +121,7 @@ def enforcement_cap(*, actions: Iterable[EnforcementAction], at: datetime) -> Ac
 def compute_effective_level(
     *, status: str, assigned_level: int, contract_cap: int, jurisdiction_cap: int, enforcement_cap: int
 ) -> AccessLevel:
-    """DESIGN.md's rule: none unless active; else the minimum of the assigned level and every cap."""
+    """docs/design.md's rule: none unless active; else the minimum of the assigned level and every cap."""
     if status != PartnerStatus.ACTIVE:
         return AccessLevel.NONE
     return AccessLevel(min(assigned_level, contract_cap, jurisdiction_cap, enforcement_cap))

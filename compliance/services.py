@@ -653,7 +653,7 @@ def suspend_for_violation(
 
 
 def remove_for_violation(*, violation: Violation, actor, reason: str) -> EnforcementAction:
-    """Remove the organisation for good (DESIGN.md: removal is final), through the partner lifecycle."""
+    """Remove the organisation for good (docs/design.md: removal is final), through the partner lifecycle."""
     require_compliance_officer(actor)
     _require_reason(reason)
     with transaction.atomic():

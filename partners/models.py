@@ -161,7 +161,7 @@ DUE_DILIGENCE_CHECKLIST = {
 
 
 class PartnerApplication(ProtectedStateMixin, models.Model):
-    """An organisation's application to join the program, from submission to a decision (DESIGN.md's state
+    """An organisation's application to join the program, from submission to a decision (docs/design.md's state
     machine: submitted -> email_verified -> under_review -> approved | rejected)."""
 
     legal_name = models.CharField(max_length=200)

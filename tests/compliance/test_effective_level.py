@@ -1,4 +1,4 @@
-"""The entitlement rule of DESIGN.md, over every combination of status, agreements, assigned level and
+"""The entitlement rule of docs/design.md, over every combination of status, agreements, assigned level and
 jurisdiction cap, plus the edges of time (expiry second, policy versions, re-sign deadlines, enforcement caps)."""
 
 from datetime import timedelta

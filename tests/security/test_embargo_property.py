@@ -1,5 +1,5 @@
 """Property: at every instant, what the portal and the API would show each partner organisation equals a small
-reference model written from DESIGN.md's rule, whatever the organisations, agreements, jurisdiction policy,
+reference model written from docs/design.md's rule, whatever the organisations, agreements, jurisdiction policy,
 suspensions, wave times and release-task timing. Above all, nothing is ever visible before its wave or above the
 organisation's level."""
 
@@ -88,7 +88,7 @@ def _valid(window, at):
 
 
 def reference_level(spec: OrganisationSpec, world: World, at, step_index) -> int:
-    """DESIGN.md's rule, written again from the text: none unless active, else the minimum of the assigned level,
+    """docs/design.md's rule, written again from the text: none unless active, else the minimum of the assigned level,
     the contract cap (NDA for every level, PoC addendum for early) and the jurisdiction cap in force."""
     suspended = spec.suspended_during is not None and spec.suspended_during[0] <= step_index <= spec.suspended_during[1]
     if suspended:
