@@ -7,9 +7,11 @@ decomposed (NFKD), accents dropped, case folded, look-alike Cyrillic and Greek l
 """
 
 import bisect
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
+from itertools import accumulate, chain, compress
 
 # Latin letter -> the Cyrillic letter drawn identically in common fonts (the optional letter layer).
 HOMOGLYPHS = {
@@ -88,38 +90,70 @@ class Tokens:
         return len(self.words)
 
 
+# URL without its e-mail address alternative, which tries every position of every word (a third of the cost of
+# tokenising a large text): a match of URL never spans a line, so lines without an "@" are searched with this.
+_URL_BUT_ADDRESSES = re.compile(r"(?=[hfw\]<])(?:(?:https?://|ftp://|www\.)\S+|\]\([^)\s]*\)|<[^>\n]*>)", re.IGNORECASE)
+
+
+def _url_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of URL.finditer(text)."""
+    spans, cursor = [], 0
+    while (at := text.find("@", cursor)) >= 0:
+        line_start = text.rfind("\n", 0, at) + 1
+        line_end = text.find("\n", at)
+        line_end = len(text) if line_end < 0 else line_end
+        spans += [m.span() for m in _URL_BUT_ADDRESSES.finditer(text, cursor, line_start)]
+        spans += [m.span() for m in URL.finditer(text, line_start, line_end)]
+        cursor = line_end
+    spans += [m.span() for m in _URL_BUT_ADDRESSES.finditer(text, cursor)]
+    return spans
+
+
 def _hidden_spans(text: str) -> list[tuple[int, int]]:
     """What a reader does not see as words: URLs, link targets, HTML tags, code fence lines, list numbers."""
-    spans = [m.span() for m in URL.finditer(text)]
+    spans = _url_spans(text)
     spans += [m.span() for m in FENCE_LINE.finditer(text)]
     spans += [m.span() for m in _LIST_NUMBER.finditer(text)]
     spans.sort()
     return spans
 
 
-# A word and the text before it, in one match: the whole text is split by one call into C (re.findall).
-_PROSE_PAIR = re.compile(r"((?:[^\w%]|_)*)([^\W_]+(?:['\u2019][^\W_]+)*|%)")
-_CODE_PAIR = re.compile(r"(\W*)(\w+)")
+# A word and the text before it, in one match: the whole text is split by one call into C (re.findall). The text
+# before a word is the longest run of characters that cannot start a word, so it is matched without backtracking.
+_PROSE_GAP = r"[^\w%]*+(?:_[^\w%]*+)*+"
+_PROSE_PAIR = re.compile(rf"({_PROSE_GAP})([^\W_]+(?:['\u2019][^\W_]+)*|%)")
+_CODE_GAP = r"\W*+"
+_CODE_PAIR = re.compile(rf"({_CODE_GAP})(\w+)")
+# The run after the last word, read backwards: the pairs are searched only up to it, since a search would otherwise
+# try (and fail) from every position of a long trailing run of punctuation, in quadratic time.
+_TRAILING_GAP = {False: re.compile(_PROSE_GAP), True: re.compile(_CODE_GAP)}
 
 
 def tokenize(text: str, *, code: bool = False) -> Tokens:
     """Words of `text` with their positions. Prose words are folded; code words keep their case."""
-    pairs = (_CODE_PAIR if code else _PROSE_PAIR).findall(text)
+    words_end = len(text) - _TRAILING_GAP[code].match(text[::-1]).end()
+    pairs = (_CODE_PAIR if code else _PROSE_PAIR).findall(text, 0, words_end)
     raw_seps = [between for between, _ in pairs]
     raw_words = [word for _, word in pairs]
-    starts, ends = [], []
-    position = 0
-    for between, word in pairs:
-        position += len(between)
-        starts.append(position)
-        position += len(word)
-        ends.append(position)
-    words = raw_words if code else [w.lower() if w.isascii() else fold(w).replace("\u2019", "'") for w in raw_words]
-    seps = [" " if between == " " else separator(between) for between in raw_seps]
+    # Where each separator and each word ends, alternately: a running sum in C, not a loop over the words.
+    piece_ends = list(accumulate(map(len, chain.from_iterable(pairs))))
+    starts, ends = piece_ends[0::2], piece_ends[1::2]
+    # A large text repeats its words and separators: each distinct one is folded once, then looked up.
+    if code:
+        words = raw_words
+    else:
+        folded = {word: _prose_word(word) for word in set(raw_words)}
+        words = list(map(folded.__getitem__, raw_words))
+    separators = {between: separator(between) for between in set(raw_seps)}
+    seps = list(map(separators.__getitem__, raw_seps))
     hidden = _hidden_spans(text)
     if hidden:
         return _without_hidden(text, Tokens(words, starts, ends, seps), hidden)
     return Tokens(words, starts, ends, seps)
+
+
+def _prose_word(word: str) -> str:
+    return word.lower() if word.isascii() else fold(word).replace("\u2019", "'")
 
 
 def _without_hidden(text: str, tokens: Tokens, hidden: list[tuple[int, int]]) -> Tokens:
@@ -133,13 +167,19 @@ def _without_hidden(text: str, tokens: Tokens, hidden: list[tuple[int, int]]) ->
             k += 1
     if not drop:
         return tokens
-    keep = [i for i in range(len(starts)) if i not in drop]
-    seps = [tokens.seps[i] for i in keep]
-    for position, i in enumerate(keep):
-        if i - 1 in drop:
+    dropped = [False] * len(starts)
+    for i in drop:
+        dropped[i] = True
+    keep = list(compress(range(len(starts)), map(operator.not_, dropped)))
+    seps = list(map(tokens.seps.__getitem__, keep))
+    for i in drop:
+        following = i + 1
+        if following < len(starts) and not dropped[following]:
+            position = bisect.bisect_left(keep, following)
             previous_end = tokens.ends[keep[position - 1]] if position else 0
-            seps[position] = separator(text[previous_end : starts[i]])
-    return Tokens([tokens.words[i] for i in keep], [starts[i] for i in keep], [tokens.ends[i] for i in keep], seps)
+            seps[position] = separator(text[previous_end : starts[following]])
+    words, ends = list(map(tokens.words.__getitem__, keep)), list(map(tokens.ends.__getitem__, keep))
+    return Tokens(words, list(map(starts.__getitem__, keep)), ends, seps)
 
 
 def prepare_sample(text: str) -> str:
