@@ -14,7 +14,7 @@ advisory, from the database). docs/fingerprinting.md explains the technique, its
     proposals.py     places where an author could add a variant point
 """
 
-from advisories.fingerprinting.choices import CandidateKeys, choose, copy_key
+from advisories.fingerprinting.choices import CandidateKeys, choose, chooser, copy_key
 from advisories.fingerprinting.code import SourceText, read_sample, templates_for
 from advisories.fingerprinting.reading import Reading
 from advisories.fingerprinting.scoring import DEFAULT_THRESHOLD, CandidateScore, Ranking, rank
@@ -46,7 +46,8 @@ __all__ = [
 
 def personalise(template: Template, key: bytes) -> str:
     """The copy of a template that the holder of `key` receives."""
-    return render_copy(template, lambda slot: choose(key, slot.context, slot.size))
+    choose_form = chooser(key)
+    return render_copy(template, lambda slot: choose_form(slot.context, slot.size))
 
 
 def fingerprint_markdown(markdown: str, key: bytes, *, letters: bool = False, protected_terms=()) -> str:

@@ -40,8 +40,17 @@ def _mix(z: int) -> int:
 
 def choose(key: bytes, context: str, forms: int) -> int:
     """The form (0 .. forms-1) the copy with `key` takes at the slot named `context`."""
+    return chooser(key)(context, forms)
+
+
+def chooser(key: bytes):
+    """choose() for one key, whose words are read once: a copy of a large text makes tens of thousands of choices."""
     k1, k2 = key_words(key)
-    return _mix(_mix(k1 ^ context_hash(context)) ^ k2) % forms
+
+    def choose_form(context: str, forms: int) -> int:
+        return _mix(_mix(k1 ^ context_hash(context)) ^ k2) % forms
+
+    return choose_form
 
 
 def _mix_array(z):

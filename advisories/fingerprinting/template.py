@@ -17,6 +17,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress
+from operator import itemgetter
 
 from advisories.fingerprinting.phrases import PHRASE_CLASSES, PROTECTED_TERMS
 from advisories.fingerprinting.text import HOMOGLYPHS, is_number, tokenize
@@ -40,6 +42,12 @@ def parse_alternatives(body: str) -> list[str]:
         if match:
             return _expand_range(*match.groups())
     return parts
+
+
+@lru_cache(maxsize=4096)
+def _alternatives(body: str) -> tuple[str, ...]:
+    """parse_alternatives, once for each variant point a text repeats."""
+    return tuple(parse_alternatives(body))
 
 
 def _expand_range(low: str, high: str) -> list[str]:
@@ -67,7 +75,7 @@ class Form:
     comma_after: bool | None = None  # None: not part of the form
 
 
-@dataclass
+@dataclass(slots=True)
 class Slot:
     kind: str  # "phrase", "variant", "comma", "letter"
     name: str  # how a neighbouring slot's context names it
@@ -162,9 +170,12 @@ def markdown_protected_spans(markdown: str) -> list[tuple[int, int]]:
         k = bisect.bisect_right(fence_starts, m.start()) - 1
         if k < 0 or not fences[k][0] <= m.start() < fences[k][1]:
             spans.append(m.span())
-    for pattern in (_INLINE_CODE, _HTML, _REFERENCE, _REFERENCE_LABEL, _ENTITY, _QUOTED):
+    # Reference definitions ("[label]: target") are searched for only in a text that can have one.
+    references = list(_REFERENCE.finditer(markdown)) if "]:" in markdown else []
+    spans += [m.span() for m in references]
+    for pattern in (_INLINE_CODE, _HTML, _REFERENCE_LABEL, _ENTITY, _QUOTED):
         spans += [m.span() for m in pattern.finditer(markdown)]
-    labels = {m.group(1).strip().casefold() for m in _REFERENCE.finditer(markdown)}
+    labels = {m.group(1).strip().casefold() for m in references}
     if labels:
         spans += [m.span() for m in _BRACKETED.finditer(markdown) if m.group(1).strip().casefold() in labels]
     return sorted(spans)
@@ -272,6 +283,7 @@ _NOT_NOUNS = frozenset(
     ]
 )
 _VOWELS = frozenset("aeiou")
+_COMMA_RULE_WORDS = frozenset(["and", "or", "but", "so", "although", "whereas", "though"])
 _STOP = re.compile(r"[.!?]\s|\n\s*\n|\n\s*[-*+#>|]|^\s*[-*+#>|]|:\s")
 
 
@@ -282,6 +294,11 @@ def _with_case_of(original: str, form: str) -> str:
     if letters and letters[0].isupper():
         return form[:1].upper() + form[1:]
     return form
+
+
+@lru_cache(maxsize=4096)
+def _replacements_with_case_of(original: str, class_id: int) -> tuple[str, ...]:
+    return tuple(_with_case_of(original, form) for form in PHRASE_CLASSES[class_id].forms)
 
 
 def build_template(
@@ -296,7 +313,7 @@ def build_template(
     # 1. Variant points: the displayed text shows the first alternative.
     display_parts, variants, cursor, shift = [], [], 0, 0
     for match in VARIANT_POINT.finditer(source):
-        alternatives = parse_alternatives(match.group("body"))
+        alternatives = _alternatives(match.group("body"))
         display_parts.append(source[cursor : match.start()])
         start = match.start() - shift
         display_parts.append(alternatives[0])
@@ -322,23 +339,43 @@ def build_template(
     slots: list[Slot] = []
     units: list[tuple[str, object]] = []
     token_unit = [0] * n
+    # Most words are only a unit of their own. The words that may be more (the first word of a phrase, a word glued
+    # to a variant point, a word of the letter layer) are looked at one by one; the runs between are added at once.
+    if letters and not code:
+        special = [k for k in range(n) if in_variant[k] or not protected[k]]
+    else:
+        may_start_phrase = compress(range(n), map(_BY_FIRST_WORD.__contains__, words))
+        special = sorted({k for k in may_start_phrase if not protected[k]}.union(compress(range(n), in_variant)))
+    special.append(n)
+    # One unit tuple for each distinct word, shared by all its places: a large text's units allocate nothing more,
+    # so the cyclic garbage collector has hundreds of thousands fewer objects to traverse once they are built.
+    word_unit = {word: ("w", word) for word in set(words)}
+    next_special = 0  # index in special
     v = 0  # next variant point
     i = 0
     variant_count = len(variants)
-    next_variant = variants[0][0] if variants else len(text) + 1
+    variant_word = bisect.bisect_left(starts, variants[0][0]) if variants else n  # first word at or after it
     while i < n or v < variant_count:
-        if v < variant_count and (i >= n or next_variant <= starts[i]):
+        if v < variant_count and i >= variant_word:
             start, end, alternatives, label = variants[v]
-            name = "v:" + label
-            forms = tuple(_variant_form(alternative, code) for alternative in alternatives)
-            slot = Slot("variant", name, start, end, tuple(alternatives), forms, unit=len(units))
+            slot = Slot("variant", "v:" + label, start, end, alternatives, _variant_forms(alternatives, code))
+            slot.unit = len(units)
             units.append(("s", len(slots)))
             slots.append(slot)
             while i < n and starts[i] < end:
                 token_unit[i] = slot.unit
                 i += 1
             v += 1
-            next_variant = variants[v][0] if v < variant_count else len(text) + 1
+            variant_word = bisect.bisect_left(starts, variants[v][0], i) if v < variant_count else n
+            continue
+        while special[next_special] < i:
+            next_special += 1
+        run_end = min(special[next_special], variant_word)
+        if run_end > i:
+            first_unit = len(units)
+            units += map(word_unit.__getitem__, words[i:run_end])
+            token_unit[i:run_end] = range(first_unit, len(units))
+            i = run_end
             continue
         if in_variant[i]:  # a word glued to a variant point ("0x{{= 41 | 42 =}}")
             token_unit[i] = len(units) - 1
@@ -350,7 +387,7 @@ def build_template(
         if matched is not None:
             class_id, form_index, last, span_end = matched
             phrase_forms = PHRASE_CLASSES[class_id].forms
-            replacements = tuple(_with_case_of(text[starts[i] : span_end], form) for form in phrase_forms)
+            replacements = _replacements_with_case_of(text[starts[i] : span_end], class_id)
             start = starts[i]
             if "%" in phrase_forms:  # "80 percent" / "80%": the space goes with the word
                 start = ends[i - 1]
@@ -359,12 +396,11 @@ def build_template(
             slot.unit = len(units)
             units.append(("s", len(slots)))
             slots.append(slot)
-            for k in range(i, last + 1):
-                token_unit[k] = slot.unit
+            token_unit[i : last + 1] = [slot.unit] * (last + 1 - i)
             i = last + 1
             continue
         token_unit[i] = len(units)
-        units.append(("w", words[i]))
+        units.append(word_unit[words[i]])
         if letters and not protected[i] and not code:
             positions = _letter_positions(raw[i], text, starts[i], ends[i])
             if positions:
@@ -405,6 +441,11 @@ class _RawWords:
 
 
 @lru_cache(maxsize=4096)
+def _variant_forms(alternatives: tuple[str, ...], code: bool) -> tuple[Form, ...]:
+    return tuple(_variant_form(alternative, code) for alternative in alternatives)
+
+
+@lru_cache(maxsize=4096)
 def _variant_form(alternative: str, code: bool) -> Form:
     tokens = tokenize(alternative, code=code)
     inner = tuple(separator_class(tokens.seps[k]) for k in range(1, len(tokens)))
@@ -419,9 +460,8 @@ def _protect_terms(words: list[str], protected: list[bool], extra_terms) -> None
             extra.setdefault(term_words[0], []).append(term_words)
     n = len(words)
     first_words = _PROTECTED_BY_FIRST_WORD.keys() | extra.keys()
-    for i, word in enumerate(words):
-        if word not in first_words:
-            continue
+    for i in compress(range(n), map(first_words.__contains__, words)):
+        word = words[i]
         for table in (_PROTECTED_BY_FIRST_WORD, extra):
             for term in table.get(word, ()):
                 if tuple(words[i : i + len(term)]) == term:
@@ -438,7 +478,7 @@ def _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i):
         last = i + length - 1
         if last >= n or (length > 1 and words[i + 1] != form.words[1]) or tuple(words[i : last + 1]) != form.words:
             continue
-        if any(protected[k] or in_variant[k] for k in range(i, last + 1)):
+        if True in protected[i : last + 1] or True in in_variant[i : last + 1]:
             continue
         if any(separator_class(seps[i + 1 + k]) != form.inner[k] for k in range(length - 1)):
             continue
@@ -503,8 +543,10 @@ def _add_comma_slots(template, text, tokens, in_code, in_variant, sentence_start
     def plain(k):  # the separator before word k is only a space
         return seps[k] == " "
 
+    # The rules below only start at a sentence start or at one of these words: the others are skipped.
+    starting = compress(range(n), map(_COMMA_RULE_WORDS.__contains__, words))
     last_start = 0
-    for i in range(n):
+    for i in sorted(set(compress(range(n), sentence_start)).union(starting)):
         if sentence_start[i]:
             last_start = i
         # (a) the comma closing an opening clause or phrase: "When a client announces a chunk, the server ..."
@@ -566,8 +608,11 @@ def _add_comma_slots(template, text, tokens, in_code, in_variant, sentence_start
 
 def _set_contexts(template: Template) -> None:
     slots = template.slots
-    names = [value if kind == "w" else slots[value].name for kind, value in template.units]
-    for slot in template.slots:
+    names = list(map(itemgetter(1), template.units))  # a word unit is named by its word
+    for slot in slots:
+        if slot.kind == "phrase" or slot.kind == "variant":  # the slots that are a unit of their own
+            names[slot.unit] = slot.name
+    for slot in slots:
         if slot.kind == "variant":
             slot.context = "variant|" + slot.name
         elif slot.kind == "letter":
@@ -585,35 +630,37 @@ def _set_contexts(template: Template) -> None:
 
 def render_copy(template: Template, key_choices) -> str:
     """The text with each slot set to the form `key_choices(slot)` returns."""
+    text = template.text
     edits = []
     for slot in template.slots:
         choice = key_choices(slot)
         if slot.kind == "letter":
             if choice == 0:
                 continue
-            letters_of = list(template.text[slot.start : slot.end])
+            letters_of = list(text[slot.start : slot.end])
             for k, position in enumerate(slot.letter_positions):
                 if choice >> k & 1:
                     letters_of[position] = HOMOGLYPHS[letters_of[position]]
             replacement = "".join(letters_of)
         else:
             replacement = slot.replacements[choice]
-        if replacement != template.text[slot.start : slot.end]:
+        if replacement != text[slot.start : slot.end]:
             edits.append((slot.start, slot.end, replacement))
-    edits.sort(key=lambda edit: (edit[0], edit[1]))
+    edits.sort(key=itemgetter(0, 1))
     pieces, cursor = [], 0
     for start, end, replacement in edits:
         if start < cursor:
             continue  # never two edits on one place
-        pieces += [template.text[cursor:start], replacement]
+        pieces.append(text[cursor:start])
+        pieces.append(replacement)
         cursor = end
-    pieces.append(template.text[cursor:])
+    pieces.append(text[cursor:])
     return "".join(pieces)
 
 
 def strip_variant_points(text: str) -> str:
     """The text as displayed without a copy key: every variant point written as its first alternative."""
-    return VARIANT_POINT.sub(lambda m: parse_alternatives(m.group("body"))[0], text)
+    return VARIANT_POINT.sub(lambda m: _alternatives(m.group("body"))[0], text)
 
 
 def variant_points(text: str) -> list[tuple[str | None, list[str]]]:
