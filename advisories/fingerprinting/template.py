@@ -135,6 +135,15 @@ for _candidates in _BY_FIRST_WORD.values():
     _candidates.sort(key=lambda c: (-len(_CLASS_FORMS[c[0]][c[1]].words), not _CLASS_FORMS[c[0]][c[1]].comma_after))
 
 
+# For a first word whose forms all have more words: the second words they may have (a quick test of most places).
+_SECOND_WORDS: dict[str, frozenset[str] | None] = {
+    first: None
+    if any(len(_CLASS_FORMS[c][f].words) == 1 for c, f in candidates)
+    else frozenset(_CLASS_FORMS[c][f].words[1] for c, f in candidates)
+    for first, candidates in _BY_FIRST_WORD.items()
+}
+
+
 def class_forms(class_id: int) -> tuple[Form, ...]:
     return _CLASS_FORMS[class_id]
 
@@ -345,7 +354,13 @@ def build_template(
         special = [k for k in range(n) if in_variant[k] or not protected[k]]
     else:
         may_start_phrase = compress(range(n), map(_BY_FIRST_WORD.__contains__, words))
-        special = sorted({k for k in may_start_phrase if not protected[k]}.union(compress(range(n), in_variant)))
+        following = words[1:] + [""]
+        special = {
+            k
+            for k in may_start_phrase
+            if not protected[k] and ((seconds := _SECOND_WORDS[words[k]]) is None or following[k] in seconds)
+        }
+        special = sorted(special.union(compress(range(n), in_variant)))
     special.append(n)
     # One unit tuple for each distinct word, shared by all its places: a large text's units allocate nothing more,
     # so the cyclic garbage collector has hundreds of thousands fewer objects to traverse once they are built.

@@ -7,11 +7,10 @@ decomposed (NFKD), accents dropped, case folded, look-alike Cyrillic and Greek l
 """
 
 import bisect
-import operator
 import re
 import unicodedata
 from dataclasses import dataclass
-from itertools import accumulate, chain, compress
+from itertools import accumulate, chain
 
 # Latin letter -> the Cyrillic letter drawn identically in common fonts (the optional letter layer).
 HOMOGLYPHS = {
@@ -158,28 +157,38 @@ def _prose_word(word: str) -> str:
 
 def _without_hidden(text: str, tokens: Tokens, hidden: list[tuple[int, int]]) -> Tokens:
     """Drop the words inside hidden spans; the next word's separator covers what was dropped."""
-    drop = set()
     starts = tokens.starts
+    n = len(starts)
+    dropped: list[list[int]] = []  # runs of words [first, end), in order, touching runs merged
     for low, high in hidden:
-        k = bisect.bisect_left(starts, low)
-        while k < len(starts) and starts[k] < high:
-            drop.add(k)
-            k += 1
-    if not drop:
+        first = bisect.bisect_left(starts, low)
+        end = bisect.bisect_left(starts, high, first)
+        if first == end:
+            continue
+        if dropped and first <= dropped[-1][1]:
+            dropped[-1][1] = max(dropped[-1][1], end)
+        else:
+            dropped.append([first, end])
+    if not dropped:
         return tokens
-    dropped = [False] * len(starts)
-    for i in drop:
-        dropped[i] = True
-    keep = list(compress(range(len(starts)), map(operator.not_, dropped)))
-    seps = list(map(tokens.seps.__getitem__, keep))
-    for i in drop:
-        following = i + 1
-        if following < len(starts) and not dropped[following]:
-            position = bisect.bisect_left(keep, following)
-            previous_end = tokens.ends[keep[position - 1]] if position else 0
-            seps[position] = separator(text[previous_end : starts[following]])
-    words, ends = list(map(tokens.words.__getitem__, keep)), list(map(tokens.ends.__getitem__, keep))
-    return Tokens(words, list(map(starts.__getitem__, keep)), ends, seps)
+    words, kept_starts, ends, seps = [], [], [], []
+    covering = []  # (position of the word after a run, where the word before the run ends)
+    cursor = 0
+    for first, end in dropped:
+        words += tokens.words[cursor:first]
+        kept_starts += starts[cursor:first]
+        ends += tokens.ends[cursor:first]
+        seps += tokens.seps[cursor:first]
+        if end < n:
+            covering.append((len(words), ends[-1] if ends else 0))
+        cursor = end
+    words += tokens.words[cursor:]
+    kept_starts += starts[cursor:]
+    ends += tokens.ends[cursor:]
+    seps += tokens.seps[cursor:]
+    for position, previous_end in covering:
+        seps[position] = separator(text[previous_end : kept_starts[position]])
+    return Tokens(words, kept_starts, ends, seps)
 
 
 def prepare_sample(text: str) -> str:
