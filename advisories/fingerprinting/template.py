@@ -45,9 +45,9 @@ def parse_alternatives(body: str) -> list[str]:
 
 
 @lru_cache(maxsize=4096)
-def _alternatives(body: str) -> tuple[str, ...]:
-    """parse_alternatives, once for each variant point a text repeats."""
-    return tuple(parse_alternatives(body))
+def _variant_point(body: str) -> tuple[tuple[str, ...], str]:
+    """The alternatives of a variant point and its name when it has no label, once for each body a text repeats."""
+    return tuple(parse_alternatives(body)), " ".join(body.split())
 
 
 def _expand_range(low: str, high: str) -> list[str]:
@@ -322,14 +322,16 @@ def build_template(
     # 1. Variant points: the displayed text shows the first alternative.
     display_parts, variants, cursor, shift = [], [], 0, 0
     for match in VARIANT_POINT.finditer(source):
-        alternatives = _alternatives(match.group("body"))
-        display_parts.append(source[cursor : match.start()])
-        start = match.start() - shift
-        display_parts.append(alternatives[0])
-        name = match.group("label") or " ".join(match.group("body").split())
-        variants.append((start, start + len(alternatives[0]), alternatives, name))
-        shift += (match.end() - match.start()) - len(alternatives[0])
-        cursor = match.end()
+        label, body = match.groups()
+        match_start, match_end = match.span()
+        alternatives, name = _variant_point(body)
+        shown = alternatives[0]
+        display_parts.append(source[cursor:match_start])
+        start = match_start - shift
+        display_parts.append(shown)
+        variants.append((start, start + len(shown), alternatives, label or name))
+        shift += (match_end - match_start) - len(shown)
+        cursor = match_end
     display_parts.append(source[cursor:])
     text = "".join(display_parts) if variants else source
 
@@ -675,7 +677,7 @@ def render_copy(template: Template, key_choices) -> str:
 
 def strip_variant_points(text: str) -> str:
     """The text as displayed without a copy key: every variant point written as its first alternative."""
-    return VARIANT_POINT.sub(lambda m: _alternatives(m.group("body"))[0], text)
+    return VARIANT_POINT.sub(lambda m: _variant_point(m.group("body"))[0][0], text)
 
 
 def variant_points(text: str) -> list[tuple[str | None, list[str]]]:
