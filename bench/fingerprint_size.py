@@ -1,7 +1,7 @@
 """Fingerprinting cost by file size: is personalising a text artifact linear in its size, and is a 2 MiB file (the
 largest the portal fingerprints) done in under a second?
 
-    python bench/fingerprint_size.py [--repeat 3]
+    python bench/fingerprint_size.py [--repeat 5]
     python bench/fingerprint_size.py --smoke      # small sizes, for CI: fails when growth is not linear
 
 No database: it times what a download does to a text file once it is read, with the serving code
@@ -72,7 +72,7 @@ def baseline(size: int, repeat: int) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--smoke", action="store_true")
     options = parser.parse_args(argv)
     sizes = SMOKE_SIZES if options.smoke else SIZES
