@@ -387,7 +387,7 @@ def build_template(
             continue
         while special[next_special] < i:
             next_special += 1
-        run_end = min(special[next_special], variant_word)
+        run_end = special[next_special] if special[next_special] < variant_word else variant_word
         if run_end > i:
             first_unit = len(units)
             units += map(word_unit.__getitem__, words[i:run_end])
@@ -470,20 +470,18 @@ def _variant_form(alternative: str, code: bool) -> Form:
 
 
 def _protect_terms(words: list[str], protected: list[bool], extra_terms) -> None:
-    extra: dict[str, list[tuple[str, ...]]] = {}
-    for term in extra_terms:
-        term_words = _term_words(term)
-        if term_words:
-            extra.setdefault(term_words[0], []).append(term_words)
-    n = len(words)
-    first_words = _PROTECTED_BY_FIRST_WORD.keys() | extra.keys()
-    for i in compress(range(n), map(first_words.__contains__, words)):
-        word = words[i]
-        for table in (_PROTECTED_BY_FIRST_WORD, extra):
-            for term in table.get(word, ()):
-                if tuple(words[i : i + len(term)]) == term:
-                    for k in range(i, min(n, i + len(term))):
-                        protected[k] = True
+    terms_by_first_word = _PROTECTED_BY_FIRST_WORD
+    if extra_terms:
+        terms_by_first_word = {first: list(terms) for first, terms in _PROTECTED_BY_FIRST_WORD.items()}
+        for term in extra_terms:
+            term_words = _term_words(term)
+            if term_words:
+                terms_by_first_word.setdefault(term_words[0], []).append(term_words)
+    for i in compress(range(len(words)), map(terms_by_first_word.__contains__, words)):
+        for term in terms_by_first_word[words[i]]:
+            end = i + len(term)
+            if end == i + 1 or tuple(words[i:end]) == term:
+                protected[i:end] = [True] * (end - i)
 
 
 def _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i):
