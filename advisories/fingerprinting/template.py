@@ -495,7 +495,7 @@ def _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i):
             continue
         if True in protected[i : last + 1] or True in in_variant[i : last + 1]:
             continue
-        if any(separator_class(seps[i + 1 + k]) != form.inner[k] for k in range(length - 1)):
+        if length > 1 and any(separator_class(seps[i + 1 + k]) != form.inner[k] for k in range(length - 1)):
             continue
         after = seps[last + 1] if last + 1 < n else ""
         span_end = tokens.ends[last]
@@ -517,7 +517,7 @@ def _match_phrase(text, tokens, raw, protected, in_variant, sentence_start, i):
         capitalised_opening = sentence_start[i] and first_raw[:1].isupper() and first_raw[1:].islower()
         if not (first_raw.islower() or capitalised_opening or first_raw == "%"):
             continue
-        if any(not raw[k].islower() for k in range(i + 1, last + 1)):
+        if last > i and any(not raw[k].islower() for k in range(i + 1, last + 1)):
             continue
         phrase_class = PHRASE_CLASSES[class_id]
         if phrase_class.guard == "number_after" and not (last + 1 < n and is_number(words[last + 1])):
