@@ -266,6 +266,16 @@ CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
     "options": {"expire_seconds": max(1, round(AGREEMENT_REMINDER_INTERVAL_SECONDS))},
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
+# The notice outbox's safety net (docs/deploy.md): deliveries not yet notified and immediate notices not yet emailed,
+# older than the grace period (their own task normally runs first) and younger than the maximum age.
+NOTICE_DISPATCH_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_SECONDS", default=30.0)
+NOTICE_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS", default=30.0)
+NOTICE_DISPATCH_MAX_AGE_HOURS = env.float("FOREWARN_NOTICE_DISPATCH_MAX_AGE_HOURS", default=48.0)
+CELERY_BEAT_SCHEDULE["dispatch-pending-notices"] = {
+    "task": "advisories.tasks.dispatch_pending_notices",
+    "schedule": timedelta(seconds=NOTICE_DISPATCH_SECONDS),
+    "options": {"expire_seconds": max(1, round(NOTICE_DISPATCH_SECONDS))},
+}
 
 # Audit log (docs/audit.md). The keys come from the environment: development values in local and test settings,
 # required in production. An event waits for the sequencer at most about AUDIT_LINK_INTERVAL_SECONDS (it is

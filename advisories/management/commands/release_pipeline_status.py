@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from advisories.selectors import due_unreleased_waves
+from advisories.selectors import due_unreleased_waves, overdue_notices
 from advisories.tasks import RELEASE_HEARTBEAT
 from core.health import broker_queue_depth
 from core.selectors import last_heartbeat
@@ -19,9 +19,9 @@ CRITICAL_EXIT_CODE = 2
 
 class Command(BaseCommand):
     help = (
-        "Report the last release tick, the due waves not yet released and the broker queue depth. Exits with "
-        f"status {CRITICAL_EXIT_CODE} when a due wave or the last tick is older than --max-delay seconds, or when the "
-        "database or the broker does not answer."
+        "Report the last release tick, the due waves not yet released, the notices not yet sent and the broker queue "
+        f"depth. Exits with status {CRITICAL_EXIT_CODE} when a due wave, an unsent notice or the last tick is older "
+        "than --max-delay seconds, or when the database or the broker does not answer."
     )
 
     def add_arguments(self, parser):
@@ -49,9 +49,10 @@ class Command(BaseCommand):
                 }
                 for wave in due_unreleased_waves(now=now)
             ]
+            backlog = overdue_notices(older_than=limit)
         except DatabaseError as error:
             # Monitoring must get a verdict, not a traceback: the database being down is the worst problem of all.
-            last_tick, due = None, []
+            last_tick, due, backlog = None, [], None
             problems.append(f"the database does not answer: {error}".strip())
         else:
             if last_tick is None or last_tick < limit:
@@ -59,6 +60,11 @@ class Command(BaseCommand):
             overdue = [wave for wave in due if wave["scheduled_at"] < limit]
             if overdue:
                 problems.append(f"{len(overdue)} wave(s) due for more than {max_delay} s are not released")
+            if backlog["deliveries_not_notified"] or backlog["notices_not_emailed"]:
+                problems.append(
+                    f"{backlog['deliveries_not_notified']} delivery(ies) not notified and "
+                    f"{backlog['notices_not_emailed']} notice(s) not emailed for more than {max_delay} s"
+                )
         try:
             depth = broker_queue_depth(queue)
         except Exception as error:
@@ -71,6 +77,7 @@ class Command(BaseCommand):
             "last_tick_at": last_tick.isoformat() if last_tick else None,
             "last_tick_age_seconds": round((now - last_tick).total_seconds(), 1) if last_tick else None,
             "due_waves": [{**wave, "scheduled_at": wave["scheduled_at"].isoformat()} for wave in due],
+            "overdue_notices": backlog,
             "queue": queue,
             "queue_depth": depth,
             "problems": problems,
@@ -89,6 +96,12 @@ class Command(BaseCommand):
         lines += [
             f"  {wave['advisory']} {wave['level']} wave, due {wave['scheduled_at']}" for wave in report["due_waves"]
         ]
+        if report["overdue_notices"] is not None:
+            backlog = report["overdue_notices"]
+            lines.append(
+                f"overdue notices: {backlog['deliveries_not_notified']} delivery(ies) not notified, "
+                f"{backlog['notices_not_emailed']} notice(s) not emailed"
+            )
         depth = report["queue_depth"]
         lines.append(f"queue depth ({report['queue']}): {'n/a (broker is not Redis)' if depth is None else depth}")
         lines.append(f"status: {report['status'].upper()}")
