@@ -1,4 +1,5 @@
 import json
+import logging
 from datetime import timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -7,7 +8,9 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from core import audit_chain
-from core.models import AuditChainLink, AuditEvent, Heartbeat
+from core.models import AuditChainLink, AuditEvent, Heartbeat, SkippedTick
+
+logger = logging.getLogger(__name__)
 
 # Any fixed number: the PostgreSQL advisory lock held by the one sequencer that links events into the chain. Only
 # the sequencer takes it, in a transaction of its own that reads committed events and inserts links: it never waits
@@ -118,6 +121,12 @@ def publish_audit_checkpoint(*, now=None) -> audit_chain.Checkpoint | None:
     checkpoint = audit_chain.sign_checkpoint(size=head.position, head=head.hash, at=now or timezone.now())
     audit_chain.publish_checkpoint(checkpoint)
     return checkpoint
+
+
+def record_skipped_tick(*, name: str) -> None:
+    """Note that a message of the periodic task `name` expired unrun. Operational state, not an audited change."""
+    SkippedTick.objects.create(name=name, skipped_at=timezone.now())
+    logger.warning("Periodic task %s expired before a worker took it: that tick is skipped", name)
 
 
 def record_heartbeat(*, name: str) -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 from config.celery_broker import broker_transport
 
@@ -237,6 +238,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # finds the work done (every acks-late task is idempotent).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues (docs/deploy.md "Processes"): release ticks on their own, taken by a worker that does nothing else, so
+# that a burst of notice emails never makes a release late; notices, emails, webhooks and the other periodic work
+# on the default queue. A worker started without --queues takes both (development, tests).
+CELERY_RELEASE_QUEUE = "releases"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_RELEASE_QUEUE))
+CELERY_TASK_ROUTES = {"advisories.tasks.release_due_waves": {"queue": CELERY_RELEASE_QUEUE}}
 RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
 SUSPENSION_CHECK_SECONDS = env.float("FOREWARN_SUSPENSION_CHECK_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
