@@ -172,6 +172,8 @@ class Heartbeat(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     beat_at = models.DateTimeField()
+    # The running process's clock minus the database's at that beat (None on SQLite): a drifting worker shows here.
+    clock_skew_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

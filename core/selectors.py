@@ -156,3 +156,8 @@ def last_heartbeat(name: str):
 def skipped_ticks(name: str, *, since):
     """How many messages of the periodic task `name` expired unrun since `since`."""
     return SkippedTick.objects.filter(name=name, skipped_at__gte=since).count()
+
+
+def heartbeat_clock_skew(name: str) -> float | None:
+    """The clock skew the periodic job `name` measured at its last run (None if never or on SQLite)."""
+    return Heartbeat.objects.filter(name=name).values_list("clock_skew_seconds", flat=True).first()

@@ -2,12 +2,14 @@ import json
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from core import audit_chain
+from core.clock import clock_skew_seconds
 from core.models import AuditChainLink, AuditEvent, Heartbeat, SkippedTick
 
 logger = logging.getLogger(__name__)
@@ -130,11 +132,14 @@ def record_skipped_tick(*, name: str) -> None:
 
 
 def record_heartbeat(*, name: str) -> None:
-    """Note that the periodic job `name` is running now: one upsert, safe when several workers run it at once.
-    Operational state, not an audited change."""
+    """Note that the periodic job `name` is running now, with this process's clock skew against the database's:
+    one upsert, safe when several workers run it at once. Operational state, not an audited change."""
+    skew = clock_skew_seconds()
+    if skew is not None and abs(skew) > settings.FOREWARN_MAX_CLOCK_SKEW_SECONDS:
+        logger.warning("This node's clock is %+.3f s off the database's (%s)", skew, name)
     Heartbeat.objects.bulk_create(
-        [Heartbeat(name=name, beat_at=timezone.now())],
+        [Heartbeat(name=name, beat_at=timezone.now(), clock_skew_seconds=skew)],
         update_conflicts=True,
         unique_fields=["name"],
-        update_fields=["beat_at"],
+        update_fields=["beat_at", "clock_skew_seconds"],
     )

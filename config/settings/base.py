@@ -246,6 +246,10 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_RELEASE_QUEUE))
 CELERY_TASK_ROUTES = {"advisories.tasks.release_due_waves": {"queue": CELERY_RELEASE_QUEUE}}
 RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
+# Embargo decisions read the database's clock (core/clock.py); a node whose own clock is off by more than this is
+# reported by /readyz, the release heartbeat and release_pipeline_status.
+FOREWARN_EMBARGO_CLOCK = env.str("FOREWARN_EMBARGO_CLOCK", default="database")
+FOREWARN_MAX_CLOCK_SKEW_SECONDS = env.float("FOREWARN_MAX_CLOCK_SKEW_SECONDS", default=2.0)
 SUSPENSION_CHECK_SECONDS = env.float("FOREWARN_SUSPENSION_CHECK_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "release-due-waves": {

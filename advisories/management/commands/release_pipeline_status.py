@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from advisories.selectors import due_unreleased_waves, overdue_notices
 from advisories.tasks import RELEASE_HEARTBEAT, release_due_waves
+from core.clock import clock_skew_seconds
 from core.health import broker_queue_depth
-from core.selectors import last_heartbeat, skipped_ticks
+from core.selectors import heartbeat_clock_skew, last_heartbeat, skipped_ticks
 
 DEFAULT_MAX_DELAY_SECONDS = 60
 CRITICAL_EXIT_CODE = 2
@@ -52,9 +53,10 @@ class Command(BaseCommand):
             backlog = overdue_notices(older_than=limit)
             skipped = skipped_ticks(release_due_waves.name, since=now - timedelta(hours=1))
             skipped_lately = skipped_ticks(release_due_waves.name, since=limit)
+            skews = {"this node": clock_skew_seconds(), "release worker": heartbeat_clock_skew(RELEASE_HEARTBEAT)}
         except DatabaseError as error:
             # Monitoring must get a verdict, not a traceback: the database being down is the worst problem of all.
-            last_tick, due, backlog, skipped = None, [], None, None
+            last_tick, due, backlog, skipped, skews = None, [], None, None, {}
             problems.append(f"the database does not answer: {error}".strip())
         else:
             if last_tick is None or last_tick < limit:
@@ -62,6 +64,9 @@ class Command(BaseCommand):
             overdue = [wave for wave in due if wave["scheduled_at"] < limit]
             if overdue:
                 problems.append(f"{len(overdue)} wave(s) due for more than {max_delay} s are not released")
+            for node, skew in skews.items():
+                if skew is not None and abs(skew) > settings.FOREWARN_MAX_CLOCK_SKEW_SECONDS:
+                    problems.append(f"{node}'s clock is {skew:+.3f} s off the database's")
             if skipped_lately:
                 problems.append(
                     f"{skipped_lately} release tick(s) expired unrun in the last {max_delay} s: "
@@ -85,6 +90,7 @@ class Command(BaseCommand):
             "last_tick_age_seconds": round((now - last_tick).total_seconds(), 1) if last_tick else None,
             "due_waves": [{**wave, "scheduled_at": wave["scheduled_at"].isoformat()} for wave in due],
             "skipped_ticks_last_hour": skipped,
+            "clock_skew_seconds": skews,
             "overdue_notices": backlog,
             "queue_depths": depths,
             "problems": problems,
@@ -100,6 +106,8 @@ class Command(BaseCommand):
         else:
             tick = "never"
         lines = [f"last release tick: {tick}", f"due waves not yet released: {len(report['due_waves'])}"]
+        for node, skew in report["clock_skew_seconds"].items():
+            lines.append(f"clock skew against the database ({node}): {'n/a' if skew is None else f'{skew:+.3f} s'}")
         if report["skipped_ticks_last_hour"] is not None:
             lines.append(f"release ticks skipped in the last hour: {report['skipped_ticks_last_hour']}")
         lines += [
