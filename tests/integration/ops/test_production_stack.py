@@ -117,7 +117,7 @@ def test_web_workers_and_two_beats_release_a_wave_once_and_the_portal_serves_it(
     status, body = http_get(base_url, "/readyz")
     assert (status, json.loads(body)["checks"]) == (
         200,
-        {"database": "ok", "broker": "ok", "cache": "ok", "storage": "ok"},
+        {"database": "ok", "clock": "ok", "broker": "ok", "cache": "ok", "storage": "ok"},
     )
 
     early = make_partner(level=AccessLevel.EARLY)
