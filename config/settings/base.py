@@ -283,6 +283,16 @@ RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", defaul
 NOTICE_DISPATCH_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_SECONDS", default=30.0)
 NOTICE_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS", default=30.0)
 NOTICE_DISPATCH_MAX_AGE_HOURS = env.float("FOREWARN_NOTICE_DISPATCH_MAX_AGE_HOURS", default=48.0)
+# The outbox of emails that follow a change (core/outbox.py): beat runs what its own task left pending.
+OUTBOX_DISPATCH_SECONDS = env.float("FOREWARN_OUTBOX_DISPATCH_SECONDS", default=30.0)
+OUTBOX_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_OUTBOX_DISPATCH_GRACE_SECONDS", default=30.0)
+OUTBOX_DISPATCH_BATCH_SIZE = 500
+OUTBOX_MAX_ATTEMPTS = env.int("FOREWARN_OUTBOX_MAX_ATTEMPTS", default=20)
+CELERY_BEAT_SCHEDULE["dispatch-outbox"] = {
+    "task": "core.tasks.dispatch_outbox",
+    "schedule": timedelta(seconds=OUTBOX_DISPATCH_SECONDS),
+    "options": {"expire_seconds": max(1, round(OUTBOX_DISPATCH_SECONDS))},
+}
 CELERY_BEAT_SCHEDULE["dispatch-pending-notices"] = {
     "task": "advisories.tasks.dispatch_pending_notices",
     "schedule": timedelta(seconds=NOTICE_DISPATCH_SECONDS),
