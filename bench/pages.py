@@ -2,7 +2,7 @@
 download, each timed over a few hundred requests with Django's test Client (server time, no network).
 
     .venv/bin/python bench/pages.py [--requests 300]
-    .venv/bin/python bench/pages.py --smoke     # 20 requests of each, on the --smoke seed, for CI
+    .venv/bin/python bench/pages.py --smoke     # 10 requests of each, on the --smoke seed, for CI
 
 Needs the seeded bench database (bench/seed_scale.py). The user belongs to the largest early-level organisation,
 which holds every advisory; signed in with both factors, and the handling terms of the advisory acknowledged through
@@ -115,10 +115,10 @@ def subjects(user) -> tuple[str, dict[str, tuple[str, str, tuple[bytes, ...], tu
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--smoke", action="store_true", help="20 requests of each page, for CI")
+    parser.add_argument("--smoke", action="store_true", help="10 requests of each page, for CI")
     arguments = parser.parse_args()
-    requests = 20 if arguments.smoke else arguments.requests
-    warm_up = 2 if arguments.smoke else 10
+    requests = ROUNDS if arguments.smoke else arguments.requests
+    warm_up = 1 if arguments.smoke else 10
     setup_django()
     from django.contrib.auth import get_user_model
 
