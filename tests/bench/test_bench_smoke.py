@@ -22,14 +22,14 @@ def _run(
     *arguments: str,
     timeout: int,
     environment: dict[str, str] | None = None,
-    shell: bool = False,
+    bash_script: bool = False,
     expected_returncode: int = 0,
     raw: bool = False,
 ):
     """Run bench/<script> as CI would (bash for a shell script, this interpreter otherwise); its output, or the
     completed process when `raw`."""
     inherited = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
-    interpreter = ["bash"] if shell else [sys.executable]
+    interpreter = ["bash"] if bash_script else [sys.executable]
     result = subprocess.run(
         [*interpreter, str(REPO_ROOT / "bench" / script), *arguments],
         cwd=REPO_ROOT,
@@ -167,7 +167,7 @@ def test_load_bench_serves_the_real_pages_under_wrk(seeded, bench_environment):
         port = probe.getsockname()[1]
 
     output = _run(
-        "load.sh", "--smoke", timeout=300, environment={**bench_environment, "LOAD_PORT": str(port)}, shell=True
+        "load.sh", "--smoke", timeout=300, environment={**bench_environment, "LOAD_PORT": str(port)}, bash_script=True
     )
 
     figures = re.fullmatch(
