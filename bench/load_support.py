@@ -81,14 +81,20 @@ def parse_wrk(text: str) -> dict[str, float]:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     p99 = milliseconds(re.search(r"^\s+99%\s+(\S+)", text, re.MULTILINE).group(1))
     requests = int(re.search(r"(\d+) requests in", text).group(1))
-    errors = 0
     not_ok = re.search(r"Responses other than 200: (\d+)", text)
     if not_ok is None:
         raise CannotMeasure("wrk's report does not count the responses other than 200 (bench/load_status.lua)")
-    errors += int(not_ok.group(1))
+    socket_errors = 0
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text):
-        errors += sum(int(n) for n in match.groups())
-    return {"rps": rps, "p99_ms": p99, "requests": requests, "errors": errors}
+        socket_errors = sum(int(n) for n in match.groups())
+    return {
+        "rps": rps,
+        "p99_ms": p99,
+        "requests": requests,
+        "not_200": int(not_ok.group(1)),
+        "socket_errors": socket_errors,  # timeouts (wrk's 2 s) included
+        "errors": int(not_ok.group(1)) + socket_errors,
+    }
 
 
 def summary(report_dir: str) -> None:
@@ -116,7 +122,10 @@ def summary(report_dir: str) -> None:
         )
     )
     if errors:
-        raise CannotMeasure(f"{errors} responses were errors, redirects or failed connections: not the pages timed")
+        not_200 = sum(figures["not_200"] for figures in reports.values())
+        raise CannotMeasure(
+            f"{not_200} responses other than 200 and {errors - not_200} socket errors or timeouts: not the pages timed"
+        )
 
 
 if __name__ == "__main__":
