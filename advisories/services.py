@@ -45,6 +45,7 @@ from advisories.webhooks.services import (
 from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
 from compliance.models import Violation, ViolationKind, ViolationSeverity
 from compliance.services import report_violation
+from core.clock import embargo_now
 from core.levels import AccessLevel
 from core.roles import is_program_manager, require_compliance_officer, require_program_manager
 from core.services import record_audit_event
@@ -352,13 +353,14 @@ def _hand_to_broker(task, ids: list[int]) -> None:
 
 
 def release_due_waves(*, now: datetime | None = None) -> list[int]:
-    """Release every wave whose time has come, each in its own transaction, oldest first and the earliest level
-    first. Waves locked by a concurrent run are skipped, so two runs never release one wave twice; a wave whose
-    time has not come is never touched. Returns the ids of the waves released."""
+    """Release every wave whose time has come by the database's clock (core/clock.py), each in its own
+    transaction, oldest first and the earliest level first. Waves locked by a concurrent run are skipped, so two runs
+    never release one wave twice; a wave whose time has not come is never touched. Returns the ids of the waves
+    released."""
     released = []
     while True:
-        at = now or timezone.now()
         with transaction.atomic():
+            at = now or embargo_now()
             wave = (
                 ReleaseWave.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("advisory")
@@ -386,8 +388,8 @@ def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
     with skip_locked like waves, so concurrent runs never deliver a cohort twice). Returns the cohort ids."""
     released = []
     while True:
-        at = now or timezone.now()
         with transaction.atomic():
+            at = now or embargo_now()
             cohort = (
                 ReleaseCohort.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("wave__advisory")
