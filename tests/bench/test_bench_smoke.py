@@ -211,3 +211,18 @@ def test_markdown_rendering_bench_renders_every_case_in_linear_time_at_small_sca
         _summary(output, "bench markdown:"),
     )
     assert figures, output
+
+
+def test_punctuality_bench_releases_with_the_notices_flowing_to_an_smtp_sink(seeded, bench_environment):
+    output = _run("punctuality.py", "--smoke", timeout=400, environment=bench_environment)
+
+    figures = re.fullmatch(
+        r"bench punctuality: lateness_p99_s=\S+ baseline=\S+ ratio=\S+ lateness_median_s=\S+ baseline_median_s=\S+ "
+        r"recorded_p99_s=\S+ pickup_p99_s=\S+ released_early=(\d+) waves=3 interval_s=\S+ emails=(\d+) "
+        r"not_emailed=(\d+) last_email_median_s=\S+ last_email_max_s=\S+ met=(True|False)",
+        _summary(output, "bench punctuality:"),
+    )
+    assert figures, output
+    released_early, emails, not_emailed = (int(figures.group(number)) for number in (1, 2, 3))
+    assert released_early == 0
+    assert emails > 0 and not_emailed == 0
