@@ -646,7 +646,10 @@ def _set_contexts(template: Template) -> None:
 def render_copy(template: Template, key_choices) -> str:
     """The text with each slot set to the form `key_choices(slot)` returns."""
     text = template.text
-    edits = []
+    # Each edit's place (start, end) as one number that sorts as the pair: tens of thousands of edit tuples alive at
+    # once would each count towards a run of the cyclic garbage collector, numbers and strings do not.
+    stride = len(text) + 1
+    places, replacements = [], []
     for slot in template.slots:
         choice = key_choices(slot)
         if slot.kind == "letter":
@@ -660,14 +663,15 @@ def render_copy(template: Template, key_choices) -> str:
         else:
             replacement = slot.replacements[choice]
         if replacement != text[slot.start : slot.end]:
-            edits.append((slot.start, slot.end, replacement))
-    edits.sort(key=itemgetter(0, 1))
+            places.append(slot.start * stride + slot.end)
+            replacements.append(replacement)
     pieces, cursor = [], 0
-    for start, end, replacement in edits:
+    for k in sorted(range(len(places)), key=places.__getitem__):
+        start, end = divmod(places[k], stride)
         if start < cursor:
             continue  # never two edits on one place
         pieces.append(text[cursor:start])
-        pieces.append(replacement)
+        pieces.append(replacements[k])
         cursor = end
     pieces.append(text[cursor:])
     return "".join(pieces)
