@@ -3,45 +3,19 @@ complete (they commit before any email), every email already accepted is marked,
 worker or beat's notice dispatcher. Counted per recipient: none lost; at most the one email whose acceptance was not
 yet marked goes out twice."""
 
-import subprocess
-import sys
-from collections import Counter
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
 
 from advisories.models import Notice
 from core.levels import AccessLevel
 from tests.factories import WaveFactory
-from tests.integration.ops.conftest import REPO_ROOT, STARTUP_TIMEOUT_SECONDS, free_port, wait_until
+from tests.integration.ops.conftest import STARTUP_TIMEOUT_SECONDS, emails_at, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 PARTNERS = 4
 MEMBERS_PER_PARTNER = 15
-SMTP_SECONDS_PER_MESSAGE = 0.1
 KILL_AFTER_EMAILS = 15
-
-
-def emails_at(sink_log: Path) -> Counter:
-    lines = sink_log.read_text().splitlines() if sink_log.exists() else []
-    return Counter(address for line in lines for address in line.split(" ", 2)[2].split(","))
-
-
-@pytest.fixture
-def smtp_sink(tmp_path):
-    port, log = free_port(), tmp_path / "smtp-sink.txt"
-    sink = subprocess.Popen(
-        [sys.executable, "bench/smtp_sink.py", "--port", str(port), "--log", str(log)]
-        + ["--delay", str(SMTP_SECONDS_PER_MESSAGE)],
-        cwd=REPO_ROOT,
-    )
-    try:
-        yield port, log
-    finally:
-        sink.terminate()
-        sink.wait(timeout=10)
 
 
 def test_a_worker_killed_mid_notices_loses_none_and_duplicates_at_most_the_one_in_flight(
