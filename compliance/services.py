@@ -72,8 +72,8 @@ def publish_contract_version(
             {"previous_versions_valid_until": "The re-sign deadline cannot come before the version takes effect."}
         )
     with transaction.atomic():
-        versions = lock_contract(contract_key)
-        latest = versions[-1] if versions else None
+        lock_contract(contract_key)
+        latest = ContractVersion.objects.filter(contract_key=contract_key).order_by("-version").first()
         if latest is not None and version <= latest.version:
             raise ValidationError({"version": f"Version must be above {latest.version}."})
         contract_version = ContractVersion(
@@ -106,11 +106,12 @@ def publish_contract_version(
     return contract_version
 
 
-def lock_contract(contract_key: str) -> list[ContractVersion]:
-    """Lock every published version of one contract, oldest first, and return them. Publishing a version and
-    signing one take this lock, so that a signature is checked against the versions as they are when it is
-    recorded (a version superseded in the meantime is refused)."""
-    return list(ContractVersion.objects.select_for_update().filter(contract_key=contract_key).order_by("version"))
+def lock_contract(contract_key: str) -> None:
+    """Lock every published version of one contract, oldest first. Publishing a version and signing one take this
+    lock, so that a signature is checked against the versions as they are when it is recorded (a version published
+    in the meantime is seen, and supersedes). Read the versions after it in a new statement: rows inserted by the
+    transaction waited for are not in the locking statement's result."""
+    list(ContractVersion.objects.select_for_update().filter(contract_key=contract_key).order_by("version").values("pk"))
 
 
 def _require_may_sign(*, actor, partner, signed_by) -> None:
@@ -146,12 +147,14 @@ def record_agreement(
         _require_may_sign(actor=actor, partner=partner, signed_by=signed_by)
         if partner.status == PartnerStatus.REMOVED:
             raise ValidationError("A removed organisation cannot sign agreements.")
-        newer = [
-            version
-            for version in lock_contract(contract_version.contract_key)
-            if version.version > contract_version.version and version.effective_at <= signed_at
-        ]
-        if newer:
+        lock_contract(contract_version.contract_key)
+        # Read after the lock, in a statement of its own, so that a version published meanwhile is seen.
+        newer = ContractVersion.objects.filter(
+            contract_key=contract_version.contract_key,
+            version__gt=contract_version.version,
+            effective_at__lte=signed_at,
+        )
+        if newer.exists():
             raise ValidationError("This contract version has been superseded; sign the current one.")
         agreement = Agreement(
             partner=partner,
