@@ -442,7 +442,7 @@ def evidence_content_type(head: bytes) -> str:
 
 
 def _locked_violation(violation: Violation) -> Violation:
-    return Violation.objects.select_for_update().select_related("partner").get(pk=violation.pk)
+    return Violation.objects.select_for_update(of=("self",)).select_related("partner").get(pk=violation.pk)
 
 
 def _run_violation_transition(*, violation: Violation, actor, transition_name: str, note: str) -> Violation:

@@ -789,7 +789,9 @@ def deactivate_member(*, membership: PartnerMembership, actor, reason: str = "")
     with transaction.atomic():
         partner = lock_partner(membership.partner_id)
         _require_team_manager(actor, partner)
-        membership = PartnerMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        membership = (
+            PartnerMembership.objects.select_for_update(of=("self",)).select_related("user").get(pk=membership.pk)
+        )
         if not membership.is_active:
             raise ValidationError("This person is already deactivated.")
         membership.is_active = False
