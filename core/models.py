@@ -151,12 +151,29 @@ class ProtectedStateMixin:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
+class SkippedTick(models.Model):
+    """A periodic task's message that expired before any worker took it (every worker of its queue busy or down):
+    one row each, so that `release_pipeline_status` counts the ticks lost, not only the last one that ran."""
+
+    name = models.CharField(max_length=200)
+    skipped_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-skipped_at"]
+        indexes = [models.Index(fields=["name", "skipped_at"])]
+
+    def __str__(self):
+        return f"{self.name} skipped at {self.skipped_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
 class Heartbeat(models.Model):
     """The last time a periodic job ran, one row per job, so that any node can tell whether beat and the workers
     are alive (`manage.py release_pipeline_status`)."""
 
     name = models.CharField(max_length=100, unique=True)
     beat_at = models.DateTimeField()
+    # The running process's clock minus the database's at that beat (None on SQLite): a drifting worker shows here.
+    clock_skew_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
