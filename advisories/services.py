@@ -315,10 +315,13 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
     wave.save(update_fields=["status", "released_at"])
     if advisory.status == AdvisoryStatus.SCHEDULED:
         advisory.mark_released()
-    if wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED:
+    became_public = wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED
+    if became_public:
         advisory.mark_public()
-        transaction.on_commit(lambda: queue_publication_events(advisory_id=advisory.pk))
     advisory.save(update_fields=["status", "updated_at"])
+    if became_public:
+        # Written in the release's transaction (the outbox), sent after commit.
+        queue_publication_events(advisory_id=advisory.pk)
     record_audit_event(
         actor=None,
         action="wave.released",
@@ -1020,13 +1023,12 @@ def withdraw_advisory(*, actor, advisory: Advisory, reason: str) -> Advisory:
 
 
 def _queue_change_events(advisory: Advisory, event, *, event_type=WebhookEventType.UPDATED) -> None:
-    """After commit, one webhook event for this audited change to the organisations holding the advisory. (Only
-    the release plan and a withdrawal can change what a holder sees: description fields change only before the
-    first release, and content of a level is frozen once a wave carrying it has released.)"""
-    transaction.on_commit(
-        lambda: queue_advisory_change_events(
-            advisory_id=advisory.pk, event_type=event_type, change=event.action, change_id=f"audit:{event.pk}"
-        )
+    """One webhook event for this audited change to the organisations holding the advisory, written in the change's
+    transaction (the outbox) and sent after commit. (Only the release plan and a withdrawal can change what a holder
+    sees: description fields change only before the first release, and content of a level is frozen once a wave
+    carrying it has released.)"""
+    queue_advisory_change_events(
+        advisory_id=advisory.pk, event_type=event_type, change=event.action, change_id=f"audit:{event.pk}"
     )
 
 

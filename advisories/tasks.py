@@ -1,11 +1,10 @@
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from advisories import services
 from advisories.protection import services as protection_services
 from advisories.webhooks import services as webhook_services
 from core.services import record_heartbeat
+from core.tasks import TRANSIENT_ERRORS
 
 RELEASE_HEARTBEAT = "release_due_waves"
 
@@ -16,10 +15,6 @@ RELEASE_HEARTBEAT = "release_due_waves"
 def release_due_waves():
     record_heartbeat(name=RELEASE_HEARTBEAT)
     return len(services.release_due_waves())
-
-
-# Errors that pass: SMTP and sockets (OSError), a database connection lost or refused, the broker gone.
-TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError, BrokerUnavailable)
 
 
 # Idempotent (each delivery is notified once, each notice emailed once), so a transient failure is retried with

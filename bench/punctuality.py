@@ -1,7 +1,7 @@
 """Release punctuality with the notices flowing: a real Celery beat, release worker and notice worker on Redis
 release 50 waves scheduled over the next minute, and every notice email goes over SMTP to a local sink.
 
-    .venv/bin/python bench/punctuality.py [--waves 50] [--spread 60] [--interval 1] [--notice-timeout 600]
+    .venv/bin/python bench/punctuality.py [--waves 50] [--spread 60] [--interval 1] [--notice-timeout 600] [--smoke]
 
 Needs the seeded bench database (bench/seed_scale.py); the broker is Redis DB 11 (flushed first). Beat sends
 `release_due_waves` every FOREWARN_RELEASE_INTERVAL_SECONDS (1 s here; the default is 5 s) to the `releases` queue,
@@ -122,7 +122,10 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the waves fall due")
     parser.add_argument("--interval", type=float, default=1.0, help="FOREWARN_RELEASE_INTERVAL_SECONDS (default 1)")
     parser.add_argument("--notice-timeout", type=float, default=600.0, help="seconds to wait for the last email")
+    parser.add_argument("--smoke", action="store_true", help="3 waves within 5 s: checks the bench still measures")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.waves, arguments.spread, arguments.notice_timeout = 3, 5.0, 120.0
     setup_django()
     import redis
     from django.db.models import Max, Min

@@ -151,6 +151,27 @@ class ProtectedStateMixin:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
+class OutboxMessage(models.Model):
+    """Work that must follow a committed change (core/outbox.py): a registered handler and its keyword arguments,
+    written in the change's transaction, marked done in the transaction that ran it."""
+
+    handler = models.CharField(max_length=100)
+    arguments = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(done_at=None), name="outbox_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.handler} #{self.pk} ({'done' if self.done_at else 'pending'})"
+
+
 class SkippedTick(models.Model):
     """A periodic task's message that expired before any worker took it (every worker of its queue busy or down):
     one row each, so that `release_pipeline_status` counts the ticks lost, not only the last one that ran."""

@@ -196,6 +196,9 @@ ARTIFACT_MAX_BYTES = env.int("FOREWARN_ARTIFACT_MAX_BYTES", default=20 * 1024 * 
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
+# For the SMTP backend outside production (a local sink in the fault tests); production reads its own below.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Forewarn <no-reply@forewarn.test>")
 FOREWARN_PORTAL_URL = env.str("FOREWARN_PORTAL_URL", default="http://127.0.0.1:8000")
 
@@ -283,6 +286,16 @@ RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", defaul
 NOTICE_DISPATCH_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_SECONDS", default=30.0)
 NOTICE_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS", default=30.0)
 NOTICE_DISPATCH_MAX_AGE_HOURS = env.float("FOREWARN_NOTICE_DISPATCH_MAX_AGE_HOURS", default=48.0)
+# The outbox of emails that follow a change (core/outbox.py): beat runs what its own task left pending.
+OUTBOX_DISPATCH_SECONDS = env.float("FOREWARN_OUTBOX_DISPATCH_SECONDS", default=30.0)
+OUTBOX_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_OUTBOX_DISPATCH_GRACE_SECONDS", default=30.0)
+OUTBOX_DISPATCH_BATCH_SIZE = 500
+OUTBOX_MAX_ATTEMPTS = env.int("FOREWARN_OUTBOX_MAX_ATTEMPTS", default=20)
+CELERY_BEAT_SCHEDULE["dispatch-outbox"] = {
+    "task": "core.tasks.dispatch_outbox",
+    "schedule": timedelta(seconds=OUTBOX_DISPATCH_SECONDS),
+    "options": {"expire_seconds": max(1, round(OUTBOX_DISPATCH_SECONDS))},
+}
 CELERY_BEAT_SCHEDULE["dispatch-pending-notices"] = {
     "task": "advisories.tasks.dispatch_pending_notices",
     "schedule": timedelta(seconds=NOTICE_DISPATCH_SECONDS),

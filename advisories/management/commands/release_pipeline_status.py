@@ -12,7 +12,7 @@ from advisories.selectors import due_unreleased_waves, overdue_notices
 from advisories.tasks import RELEASE_HEARTBEAT, release_due_waves
 from core.clock import clock_skew_seconds
 from core.health import broker_queue_depth
-from core.selectors import heartbeat_clock_skew, last_heartbeat, skipped_ticks
+from core.selectors import heartbeat_clock_skew, last_heartbeat, pending_outbox_messages, skipped_ticks
 
 DEFAULT_MAX_DELAY_SECONDS = 60
 CRITICAL_EXIT_CODE = 2
@@ -50,7 +50,10 @@ class Command(BaseCommand):
                 }
                 for wave in due_unreleased_waves(now=now)
             ]
-            backlog = overdue_notices(older_than=limit)
+            backlog = {
+                **overdue_notices(older_than=limit),
+                "outbox_messages_pending": pending_outbox_messages(older_than=limit),
+            }
             skipped = skipped_ticks(release_due_waves.name, since=now - timedelta(hours=1))
             skipped_lately = skipped_ticks(release_due_waves.name, since=limit)
             skews = {"this node": clock_skew_seconds(), "release worker": heartbeat_clock_skew(RELEASE_HEARTBEAT)}
@@ -72,10 +75,11 @@ class Command(BaseCommand):
                     f"{skipped_lately} release tick(s) expired unrun in the last {max_delay} s: "
                     "is the release worker busy or down?"
                 )
-            if backlog["deliveries_not_notified"] or backlog["notices_not_emailed"]:
+            if any(backlog.values()):
                 problems.append(
-                    f"{backlog['deliveries_not_notified']} delivery(ies) not notified and "
-                    f"{backlog['notices_not_emailed']} notice(s) not emailed for more than {max_delay} s"
+                    f"{backlog['deliveries_not_notified']} delivery(ies) not notified, "
+                    f"{backlog['notices_not_emailed']} notice(s) not emailed and "
+                    f"{backlog['outbox_messages_pending']} outbox email(s) not sent for more than {max_delay} s"
                 )
         try:
             depths = {queue: broker_queue_depth(queue) for queue in queues}
@@ -117,7 +121,8 @@ class Command(BaseCommand):
             backlog = report["overdue_notices"]
             lines.append(
                 f"overdue notices: {backlog['deliveries_not_notified']} delivery(ies) not notified, "
-                f"{backlog['notices_not_emailed']} notice(s) not emailed"
+                f"{backlog['notices_not_emailed']} notice(s) not emailed, "
+                f"{backlog['outbox_messages_pending']} outbox email(s) not sent"
             )
         for queue, depth in report["queue_depths"].items():
             lines.append(f"queue depth ({queue}): {'n/a (broker is not Redis)' if depth is None else depth}")

@@ -1,6 +1,6 @@
-"""A release that commits while the broker is down hands no notice task to Redis; the deliveries themselves are the
-outbox, so a real beat and worker started afterwards find them and every member gets one inbox notice and one email,
-no more, however many dispatcher ticks pass."""
+"""A release (or an invitation) that commits while the broker is down hands no task to Redis; the deliveries and
+the outbox rows are the pending work, so a real beat and worker started afterwards find them: every member gets one
+inbox notice and one email, the invitee one invitation, no more, however many dispatcher ticks pass."""
 
 import re
 import time
@@ -13,8 +13,12 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from advisories import services, tasks
 from advisories.models import Delivery, Notice
+from core import tasks as core_tasks
 from core.levels import AccessLevel
-from tests.factories import WaveFactory
+from core.models import OutboxMessage
+from partners import services as partner_services
+from partners.models import MemberRole
+from tests.factories import PartnerDomainFactory, WaveFactory
 from tests.integration.ops.conftest import STARTUP_TIMEOUT_SECONDS, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -69,3 +73,35 @@ def test_notices_of_a_release_committed_with_the_broker_down_reach_every_member_
     assert emails_in(processes.log("worker")) == Counter(dict.fromkeys(members, 1))
     assert Counter(Notice.objects.values_list("user__email", flat=True)) == Counter(dict.fromkeys(members, 1))
     assert not Delivery.objects.filter(notified_at__isnull=True).exists()
+
+
+def test_an_invitation_committed_with_the_broker_down_is_sent_once_by_the_outbox_dispatcher(
+    processes, make_partner, member_of
+):
+    partner = make_partner(level=AccessLevel.EARLY)
+    PartnerDomainFactory(partner=partner, domain="kestrel.test")
+    admin = member_of(partner, role=MemberRole.ADMIN)
+    with mock.patch.object(core_tasks.run_outbox_message, "delay", side_effect=BrokerUnavailable("connection refused")):
+        partner_services.invite_member(partner=partner, actor=admin, email="new@kestrel.test", role=MemberRole.ANALYST)
+    assert OutboxMessage.objects.filter(done_at=None).count() == 1
+
+    processes.environment["FOREWARN_OUTBOX_DISPATCH_SECONDS"] = "1"
+    processes.environment["FOREWARN_OUTBOX_DISPATCH_GRACE_SECONDS"] = "0"
+    processes.worker("worker", "--pool", "solo")
+    processes.beat()
+    wait_until(
+        lambda: not OutboxMessage.objects.filter(done_at=None).exists(),
+        timeout=STARTUP_TIMEOUT_SECONDS + 30,
+        what="the outbox dispatcher to send the invitation",
+        processes=processes,
+    )
+    dispatched = processes.log("worker").count("core.tasks.dispatch_outbox")
+    wait_until(
+        lambda: processes.log("worker").count("core.tasks.dispatch_outbox") >= dispatched + 2 * DISPATCHER_TICKS_AFTER,
+        timeout=30,
+        what="more dispatcher ticks",
+        processes=processes,
+    )
+    time.sleep(0.5)
+
+    assert emails_in(processes.log("worker")) == Counter({"new@kestrel.test": 1})
