@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 from guardian.utils import get_group_obj_perms_model
@@ -357,28 +357,36 @@ def _hand_to_broker(task, ids: list[int]) -> None:
 
 def release_due_waves(*, now: datetime | None = None) -> list[int]:
     """Release every wave whose time has come by the database's clock (core/clock.py), each in its own
-    transaction, oldest first and the earliest level first. Waves locked by a concurrent run are skipped, so two runs
-    never release one wave twice; a wave whose time has not come is never touched. Returns the ids of the waves
-    released."""
+    transaction, oldest first and the earliest level first. An advisory locked by a concurrent run (or a plan
+    change) is skipped, so two runs never release one wave twice; a wave whose time has not come is never touched.
+    Returns the ids of the waves released."""
     released = []
     while True:
         with transaction.atomic():
             at = now or embargo_now()
-            wave = (
-                ReleaseWave.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("advisory")
-                .filter(
-                    status=WaveStatus.SCHEDULED,
-                    scheduled_at__lte=at,
-                    advisory__status__in=RELEASABLE_ADVISORY_STATES,
+            # The advisory first, then its wave: the order every service that changes a plan takes
+            # (docs/architecture.md, "Locks"). An advisory locked by a concurrent run or a plan change is skipped
+            # and picked up by the next run.
+            due_waves = ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__lte=at)
+            advisory = (
+                Advisory.objects.select_for_update(skip_locked=True)
+                .filter(status__in=RELEASABLE_ADVISORY_STATES, pk__in=due_waves.values("advisory_id"))
+                .annotate(
+                    first_due=Subquery(
+                        due_waves.filter(advisory=OuterRef("pk")).order_by("scheduled_at").values("scheduled_at")[:1]
+                    )
                 )
-                .order_by("scheduled_at", "-level")
+                .order_by("first_due", "pk")
                 .first()
             )
-            if wave is None:
+            if advisory is None:
                 break
-            # The advisory row is locked too, so that concurrent waves of one advisory advance its status in turn.
-            wave.advisory = Advisory.objects.select_for_update().get(pk=wave.advisory_id)
+            wave = (
+                advisory.waves.select_for_update().filter(pk__in=due_waves).order_by("scheduled_at", "-level").first()
+            )
+            if wave is None:  # released or moved by a transaction that committed after the advisory was chosen
+                continue
+            wave.advisory = advisory
             delivery_ids = release_wave(wave=wave, at=at)
             transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
         released.append(wave.pk)
@@ -446,7 +454,9 @@ def plan_release_cohort(*, actor, wave: ReleaseWave, name: str, scheduled_at: da
     or after the public release, and a partner already in another cohort of the wave."""
     require_assigned_manager(actor, wave.advisory)
     with transaction.atomic():
-        wave = ReleaseWave.objects.select_for_update().select_related("advisory").get(pk=wave.pk)
+        advisory = Advisory.objects.select_for_update().get(pk=wave.advisory_id)  # the plan's times, then the wave
+        wave = ReleaseWave.objects.select_for_update().get(pk=wave.pk)
+        wave.advisory = advisory
         partners = list(partners)
         validate_release_cohort(wave=wave, scheduled_at=scheduled_at, partners=partners)
         cohort = ReleaseCohort.objects.create(wave=wave, name=name, scheduled_at=scheduled_at)

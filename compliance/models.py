@@ -179,6 +179,10 @@ class EnforcementAction(models.Model):
                 condition=~models.Q(kind="level_cap") | models.Q(cap_level__isnull=False),
                 name="level_cap_has_a_level",
             ),
+            # Removal is final: an organisation is removed once.
+            models.UniqueConstraint(
+                fields=["partner"], condition=models.Q(kind="removal"), name="one_removal_per_partner"
+            ),
         ]
 
     def __str__(self):

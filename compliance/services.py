@@ -73,6 +73,7 @@ def publish_contract_version(
             {"previous_versions_valid_until": "The re-sign deadline cannot come before the version takes effect."}
         )
     with transaction.atomic():
+        lock_contract(contract_key)
         latest = ContractVersion.objects.filter(contract_key=contract_key).order_by("-version").first()
         if latest is not None and version <= latest.version:
             raise ValidationError({"version": f"Version must be above {latest.version}."})
@@ -87,7 +88,11 @@ def publish_contract_version(
             previous_versions_valid_until=previous_versions_valid_until,
         )
         contract_version.full_clean(exclude=["text_sha256"])
-        contract_version.save()
+        try:
+            with transaction.atomic():  # the first version of a new contract has no row to lock: the constraint
+                contract_version.save()
+        except IntegrityError:
+            raise ValidationError({"version": f"Version {version} of this contract was just published."}) from None
         record_audit_event(
             actor=actor,
             action="contract.published",
@@ -100,6 +105,14 @@ def publish_contract_version(
             },
         )
     return contract_version
+
+
+def lock_contract(contract_key: str) -> None:
+    """Lock every published version of one contract, oldest first. Publishing a version and signing one take this
+    lock, so that a signature is checked against the versions as they are when it is recorded (a version published
+    in the meantime is seen, and supersedes). Read the versions after it in a new statement: rows inserted by the
+    transaction waited for are not in the locking statement's result."""
+    list(ContractVersion.objects.select_for_update().filter(contract_key=contract_key).order_by("version").values("pk"))
 
 
 def _require_may_sign(*, actor, partner, signed_by) -> None:
@@ -129,14 +142,21 @@ def record_agreement(
     _require_may_sign(actor=actor, partner=partner, signed_by=signed_by)
     if not signer_name.strip() or not signer_title.strip():
         raise ValidationError("The signer's full name and job title are required.")
-    if partner.status == PartnerStatus.REMOVED:
-        raise ValidationError("A removed organisation cannot sign agreements.")
-    newer = ContractVersion.objects.filter(
-        contract_key=contract_version.contract_key, version__gt=contract_version.version, effective_at__lte=signed_at
-    )
-    if newer.exists():
-        raise ValidationError("This contract version has been superseded; sign the current one.")
     with transaction.atomic():
+        # Every check again under the locks, in the documented order: the organisation, then the contract.
+        partner = partner_services.lock_partner(partner.pk)
+        _require_may_sign(actor=actor, partner=partner, signed_by=signed_by)
+        if partner.status == PartnerStatus.REMOVED:
+            raise ValidationError("A removed organisation cannot sign agreements.")
+        lock_contract(contract_version.contract_key)
+        # Read after the lock, in a statement of its own, so that a version published meanwhile is seen.
+        newer = ContractVersion.objects.filter(
+            contract_key=contract_version.contract_key,
+            version__gt=contract_version.version,
+            effective_at__lte=signed_at,
+        )
+        if newer.exists():
+            raise ValidationError("This contract version has been superseded; sign the current one.")
         agreement = Agreement(
             partner=partner,
             contract_version=contract_version,
@@ -423,7 +443,7 @@ def evidence_content_type(head: bytes) -> str:
 
 
 def _locked_violation(violation: Violation) -> Violation:
-    return Violation.objects.select_for_update().select_related("partner").get(pk=violation.pk)
+    return Violation.objects.select_for_update(of=("self",)).select_related("partner").get(pk=violation.pk)
 
 
 def _run_violation_transition(*, violation: Violation, actor, transition_name: str, note: str) -> Violation:
@@ -554,7 +574,9 @@ KINDS_NOTIFIED_HERE = (EnforcementKind.WARNING, EnforcementKind.LEVEL_CAP)
 
 
 def _require_enforceable(violation: Violation, kind: str) -> Violation:
-    violation = Violation.objects.select_related("partner").get(pk=violation.pk)
+    """Lock the organisation, then the violation (docs/architecture.md, "Locks"), and check both under the locks."""
+    partner_services.lock_partner(Violation.objects.values_list("partner_id", flat=True).get(pk=violation.pk))
+    violation = Violation.objects.select_for_update(of=("self",)).select_related("partner").get(pk=violation.pk)
     if kind in PUNITIVE_KINDS and violation.status != ViolationStatus.SUBSTANTIATED:
         raise ValidationError("Only a substantiated violation can lead to a warning, a cap, a suspension or removal.")
     if violation.partner.status == PartnerStatus.REMOVED:
@@ -712,17 +734,23 @@ def send_enforcement_notice(*, action_id: int) -> int:
 # Appeals ---------------------------------------------------------------------------------------------------------
 
 
+def _is_partner_admin(user, partner_id: int) -> bool:
+    return PartnerMembership.objects.filter(
+        user=user, partner_id=partner_id, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+    ).exists()
+
+
 def file_appeal(*, actor, action: EnforcementAction, statement: str) -> Appeal:
     """A partner admin appeals an enforcement action against their own organisation with a written statement.
     Refuses anyone else, a reinstatement, an action already overturned and a second pending appeal."""
-    is_admin = PartnerMembership.objects.filter(
-        user=actor, partner_id=action.partner_id, role=MemberRole.ADMIN, is_active=True, user__is_active=True
-    ).exists()
-    if not is_admin:
+    if not _is_partner_admin(actor, action.partner_id):
         raise PermissionDenied("Only your organisation's partner admins can appeal.")
     if not statement or not statement.strip():
         raise ValidationError({"statement": "Write your statement."})
     with transaction.atomic():
+        partner_services.lock_partner(action.partner_id)
+        if not _is_partner_admin(actor, action.partner_id):  # again under the lock: deactivated or removed since
+            raise PermissionDenied("Only your organisation's partner admins can appeal.")
         action = EnforcementAction.objects.select_for_update().get(pk=action.pk)
         if action.kind == EnforcementKind.REINSTATEMENT:
             raise ValidationError("A reinstatement cannot be appealed.")
@@ -769,7 +797,12 @@ def decide_appeal(*, actor, appeal: Appeal, overturn: bool, decision: str) -> Ap
     if not decision or not decision.strip():
         raise ValidationError({"decision": "Write the decision and its reasons."})
     with transaction.atomic():
-        appeal = Appeal.objects.select_for_update().select_related("action").get(pk=appeal.pk)
+        # The documented order: the organisation (an overturned suspension reinstates it), the action, the appeal.
+        partner_services.lock_partner(
+            EnforcementAction.objects.values_list("partner_id", flat=True).get(appeals=appeal)
+        )
+        action = EnforcementAction.objects.select_for_update().get(appeals=appeal)
+        appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
         try:
             if overturn:
                 appeal.overturn()
@@ -779,7 +812,6 @@ def decide_appeal(*, actor, appeal: Appeal, overturn: bool, decision: str) -> Ap
             raise ValidationError(f"This appeal was already {appeal.get_status_display().lower()}.") from None
         now = timezone.now()
         if overturn:
-            action = EnforcementAction.objects.select_for_update().get(pk=appeal.action_id)
             _overturn_effect(action=action, actor=actor, decision=decision.strip(), at=now)
         appeal.decision = decision.strip()
         appeal.decided_by = actor

@@ -94,9 +94,13 @@ class PartnerDomain(models.Model):
 
 
 class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Invitations neither accepted nor withdrawn (expired or not)."""
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
     def pending(self, at):
         """Invitations that can still be accepted at `at` (and so hold a seat)."""
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=at)
+        return self.open().filter(expires_at__gt=at)
 
 
 class Invitation(models.Model):
@@ -123,6 +127,15 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["partner", "email"])]
+        constraints = [
+            # One open invitation per address and organisation (an expired one is closed when the address is
+            # invited again), so that concurrent invitations cannot hold two seats for one person.
+            models.UniqueConstraint(
+                fields=["partner", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_address",
+            )
+        ]
 
     def __str__(self):
         return f"Invitation of {self.email} to {self.partner}"

@@ -8,8 +8,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.validators import DomainNameValidator
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
@@ -71,6 +71,13 @@ def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].lower()
 
 
+def lock_partner(partner_id: int) -> Partner:
+    """Lock an organisation's row and return it fresh. Every service that changes the organisation or its rows
+    (memberships, invitations, API tokens, agreements, enforcement) takes this lock first in its transaction and
+    checks standing and rights after it (docs/architecture.md, "Locks")."""
+    return Partner.objects.select_for_update().get(pk=partner_id)
+
+
 def create_partner(
     *,
     actor,
@@ -89,18 +96,23 @@ def create_partner(
     if assigned_level not in AccessLevel.values:
         raise ValidationError({"assigned_level": "Unknown access level."})
     domains = normalise_domains(email_domains)
+    duplicate = ValidationError({"legal_name": "An organisation with this legal name already exists."})
     with transaction.atomic():
         if Partner.objects.filter(legal_name__iexact=legal_name).exists():
-            raise ValidationError({"legal_name": "An organisation with this legal name already exists."})
-        group = Group.objects.create(name=f"partner:{legal_name}"[:150])
-        partner = Partner.objects.create(
-            legal_name=legal_name,
-            trading_name=trading_name.strip(),
-            country=country,
-            assigned_level=assigned_level,
-            group=group,
-            seat_limit=seat_limit or settings.PARTNER_DEFAULT_SEAT_LIMIT,
-        )
+            raise duplicate
+        try:
+            with transaction.atomic():  # the unique legal name and Group name decide between concurrent creations
+                group = Group.objects.create(name=f"partner:{legal_name}"[:150])
+                partner = Partner.objects.create(
+                    legal_name=legal_name,
+                    trading_name=trading_name.strip(),
+                    country=country,
+                    assigned_level=assigned_level,
+                    group=group,
+                    seat_limit=seat_limit or settings.PARTNER_DEFAULT_SEAT_LIMIT,
+                )
+        except IntegrityError:
+            raise duplicate from None
         PartnerDomain.objects.bulk_create([PartnerDomain(partner=partner, domain=domain) for domain in domains])
         record_audit_event(
             actor=actor,
@@ -117,19 +129,24 @@ def add_member(*, actor, partner: Partner, email: str, role: str, password: str 
     require_program_manager(actor)
     if role not in MemberRole.values:
         raise ValidationError({"role": "Unknown role."})
-    if partner.status == PartnerStatus.REMOVED:
-        raise ValidationError("A removed organisation cannot gain members.")
     user_model = get_user_model()
     email = user_model.objects.normalize_email(email).lower()
     with transaction.atomic():
+        partner = lock_partner(partner.pk)
+        if partner.status == PartnerStatus.REMOVED:
+            raise ValidationError("A removed organisation cannot gain members.")
         user = user_model.objects.filter(email__iexact=email).first()
-        if user is None:
-            user = user_model.objects.create_user(email=email, password=password)
-        elif user.is_staff:
+        if user is not None and user.is_staff:
             raise ValidationError({"email": "Program staff cannot be members of a partner organisation."})
-        elif PartnerMembership.objects.filter(user=user).exists():
+        if user is not None and PartnerMembership.objects.filter(user=user).exists():
             raise ValidationError({"email": "This person already belongs to an organisation."})
-        membership = PartnerMembership.objects.create(user=user, partner=partner, role=role)
+        try:
+            with transaction.atomic():  # the unique email and one-membership rules decide between concurrent joins
+                if user is None:
+                    user = user_model.objects.create_user(email=email, password=password)
+                membership = PartnerMembership.objects.create(user=user, partner=partner, role=role)
+        except IntegrityError:
+            raise ValidationError({"email": "This person already belongs to an organisation."}) from None
         record_audit_event(
             actor=actor, action="partner.member_added", target=partner, details={"email": email, "role": role}
         )
@@ -144,7 +161,7 @@ def update_team_settings(*, partner: Partner, actor, seat_limit: int, email_doma
     if not domains:
         raise ValidationError({"email_domains": "Register at least one email domain."})
     with transaction.atomic():
-        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        partner = lock_partner(partner.pk)
         taken = partner.memberships.filter(is_active=True).count() + partner.invitations.pending(timezone.now()).count()
         if seat_limit < max(taken, 1):
             raise ValidationError({"seat_limit": f"{taken} seats are taken; the limit cannot be lower."})
@@ -186,7 +203,7 @@ def _change_standing(
     if not reason or not reason.strip():
         raise ValidationError({"reason": "A written reason is required."})
     with transaction.atomic():
-        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        partner = lock_partner(partner.pk)
         previous = partner.status
         try:
             getattr(partner, transition_name)()
@@ -573,16 +590,19 @@ def approve_application(*, application: PartnerApplication, actor, assigned_leve
 
 
 def _require_team_manager(actor, partner: Partner) -> None:
-    """Program managers, and the active admins of an active organisation, manage its team."""
+    """Program managers, and the active admins of an active organisation, manage its team. The membership is read
+    from the database, not from the actor object: services ask again after locking the organisation, so that an
+    admin deactivated (or an organisation removed) in the meantime no longer acts."""
     if is_program_manager(actor):
         return
-    membership = getattr(actor, "membership", None) if actor is not None and actor.is_authenticated else None
-    if (
-        membership is None
-        or not membership.is_active
-        or membership.partner_id != partner.pk
-        or membership.role != MemberRole.ADMIN
-    ):
+    is_admin = (
+        actor is not None
+        and actor.is_authenticated
+        and PartnerMembership.objects.filter(
+            user=actor, partner_id=partner.pk, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+        ).exists()
+    )
+    if not is_admin:
         raise PermissionDenied("Only your organisation's partner admins manage its team.")
 
 
@@ -618,10 +638,13 @@ def invite_member(*, partner: Partner, actor, email: str, role: str) -> Invitati
     email = get_user_model().objects.normalize_email(email.strip()).lower()
     now = timezone.now()
     with transaction.atomic():
-        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        partner = lock_partner(partner.pk)
+        _require_team_manager(actor, partner)
         pending = _check_can_join(partner=partner, email=email, at=now)
         if pending.filter(email=email).exists():
             raise ValidationError({"email": "This person already has a pending invitation."})
+        # An expired invitation to the same address is closed at its expiry: one open invitation per address.
+        partner.invitations.open().filter(email=email, expires_at__lte=now).update(revoked_at=F("expires_at"))
         invitation = Invitation.objects.create(
             partner=partner,
             email=email,
@@ -674,7 +697,12 @@ def invitation_from_token(token: str) -> Invitation:
     invitation = Invitation.objects.select_related("partner").filter(pk=content.get("i")).first()
     if invitation is None or not constant_time_compare(invitation.nonce, content.get("n", "")):
         raise ValidationError(INVALID_INVITATION)
-    state = invitation.state(timezone.now())
+    _require_pending(invitation, timezone.now())
+    return invitation
+
+
+def _require_pending(invitation: Invitation, at: datetime) -> None:
+    state = invitation.state(at)
     if state != "pending":
         raise ValidationError(
             {
@@ -683,7 +711,6 @@ def invitation_from_token(token: str) -> Invitation:
                 "expired": "This invitation has expired. Ask your organisation for a new one.",
             }[state]
         )
-    return invitation
 
 
 def accept_invitation(*, token: str, password: str, ip_address=None):
@@ -692,11 +719,10 @@ def accept_invitation(*, token: str, password: str, ip_address=None):
     invitee could no longer join (organisation not active, domain no longer registered, seats full)."""
     with transaction.atomic():
         invitation = invitation_from_token(token)
+        partner = lock_partner(invitation.partner_id)
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.state(timezone.now()) != "pending":  # used concurrently
-            raise ValidationError("This invitation has already been used. Log in instead.")
-        partner = Partner.objects.select_for_update().get(pk=invitation.partner_id)
         now = timezone.now()
+        _require_pending(invitation, now)  # again under the locks: used, withdrawn or its organisation removed since
         _check_can_join(partner=partner, email=invitation.email, at=now, exclude_invitation=invitation)
         user_model = get_user_model()
         user = user_model.objects.filter(email__iexact=invitation.email).first() or user_model(email=invitation.email)
@@ -706,10 +732,14 @@ def accept_invitation(*, token: str, password: str, ip_address=None):
             raise ValidationError({"password": error.messages}) from error
         user.set_password(password)
         user.is_active = True
-        user.save()
-        membership, _ = PartnerMembership.objects.update_or_create(
-            user=user, defaults={"partner": partner, "role": invitation.role, "is_active": True}
-        )
+        try:
+            with transaction.atomic():  # one account per address, one membership per person
+                user.save()
+                PartnerMembership.objects.update_or_create(
+                    user=user, defaults={"partner": partner, "role": invitation.role, "is_active": True}
+                )
+        except IntegrityError:
+            raise ValidationError({"email": "This person already belongs to an organisation."}) from None
         invitation.accepted_at = now
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -727,6 +757,8 @@ def revoke_invitation(*, invitation: Invitation, actor) -> Invitation:
     """Withdraw a pending invitation. Refuses one already used, withdrawn or expired."""
     _require_team_manager(actor, invitation.partner)
     with transaction.atomic():
+        partner = lock_partner(invitation.partner_id)
+        _require_team_manager(actor, partner)
         invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if invitation.state(timezone.now()) != "pending":
             raise ValidationError("Only a pending invitation can be withdrawn.")
@@ -748,7 +780,11 @@ def deactivate_member(*, membership: PartnerMembership, actor, reason: str = "")
     if membership.user_id == getattr(actor, "pk", None):
         raise ValidationError("You cannot deactivate yourself.")
     with transaction.atomic():
-        membership = PartnerMembership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        partner = lock_partner(membership.partner_id)
+        _require_team_manager(actor, partner)
+        membership = (
+            PartnerMembership.objects.select_for_update(of=("self",)).select_related("user").get(pk=membership.pk)
+        )
         if not membership.is_active:
             raise ValidationError("This person is already deactivated.")
         membership.is_active = False
@@ -795,11 +831,13 @@ def create_api_token(
         raise ValidationError({"expires_at": "The expiry must be in the future."})
     if expires_at > now + API_TOKEN_MAX_LIFETIME:
         raise ValidationError({"expires_at": "A token may live for at most one year."})
-    if partner.status != PartnerStatus.ACTIVE:
-        raise ValidationError("A suspended or removed organisation cannot create API tokens.")
     prefix = secrets.token_hex(4)
     secret = f"fwn_{prefix}_{secrets.token_urlsafe(32)}"
     with transaction.atomic():
+        partner = lock_partner(partner.pk)
+        _require_partner_admin(actor, partner)
+        if partner.status != PartnerStatus.ACTIVE:
+            raise ValidationError("A suspended or removed organisation cannot create API tokens.")
         token = ApiToken.objects.create(
             partner=partner,
             name=name[:100],
@@ -822,6 +860,7 @@ def revoke_api_token(*, actor, token: ApiToken) -> ApiToken:
     """Revoke a token of the actor's organisation at once. Revoking a revoked token changes nothing."""
     _require_partner_admin(actor, token.partner)
     with transaction.atomic():
+        lock_partner(token.partner_id)
         token = ApiToken.objects.select_for_update().get(pk=token.pk)
         if token.revoked_at is not None:
             return token

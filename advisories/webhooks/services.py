@@ -471,7 +471,7 @@ def send_webhook_message(*, message_id: int) -> str:
 
 def _count_failure(endpoint_id: int) -> bool:
     """Count a failed attempt against the endpoint; True when that disabled it."""
-    endpoint = WebhookEndpoint.objects.select_for_update().select_related("partner").get(pk=endpoint_id)
+    endpoint = WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("partner").get(pk=endpoint_id)
     endpoint.consecutive_failures = F("consecutive_failures") + 1
     endpoint.save(update_fields=["consecutive_failures"])
     endpoint.refresh_from_db(fields=["consecutive_failures"])

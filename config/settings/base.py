@@ -196,6 +196,9 @@ ARTIFACT_MAX_BYTES = env.int("FOREWARN_ARTIFACT_MAX_BYTES", default=20 * 1024 * 
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
+# For the SMTP backend outside production (a local sink in the fault tests); production reads its own below.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Forewarn <no-reply@forewarn.test>")
 FOREWARN_PORTAL_URL = env.str("FOREWARN_PORTAL_URL", default="http://127.0.0.1:8000")
 
@@ -246,6 +249,16 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_RELEASE_QUEUE))
 CELERY_TASK_ROUTES = {"advisories.tasks.release_due_waves": {"queue": CELERY_RELEASE_QUEUE}}
 RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
+# A periodic task's message that no worker took within this long (or two intervals, if longer) is dropped and
+# recorded as a skipped tick. The worker compares the expiry with its own clock, so it must be far longer than any
+# clock skew monitoring tolerates (FOREWARN_MAX_CLOCK_SKEW_SECONDS): a worker a minute fast still runs every tick.
+TICK_EXPIRY_SECONDS = env.int("FOREWARN_TICK_EXPIRY_SECONDS", default=300)
+
+
+def tick_expiry(interval_seconds: float) -> int:
+    return max(TICK_EXPIRY_SECONDS, round(2 * interval_seconds))
+
+
 # Embargo decisions read the database's clock (core/clock.py); a node whose own clock is off by more than this is
 # reported by /readyz, the release heartbeat and release_pipeline_status.
 FOREWARN_EMBARGO_CLOCK = env.str("FOREWARN_EMBARGO_CLOCK", default="database")
@@ -257,12 +270,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=RELEASE_INTERVAL_SECONDS),
         # A tick that no worker picked up in time is superseded by the next one (django-celery-beat reads
         # expire_seconds; the interval itself is stored in whole seconds).
-        "options": {"expire_seconds": max(1, round(RELEASE_INTERVAL_SECONDS * 2))},
+        "options": {"expire_seconds": tick_expiry(RELEASE_INTERVAL_SECONDS)},
     },
     "end-due-suspensions": {
         "task": "partners.tasks.end_due_suspensions",
         "schedule": timedelta(seconds=SUSPENSION_CHECK_SECONDS),
-        "options": {"expires": SUSPENSION_CHECK_SECONDS * 2},
+        "options": {"expire_seconds": tick_expiry(SUSPENSION_CHECK_SECONDS)},
     },
 }
 # Partners who chose the daily digest get it once a day at this UTC hour.
@@ -275,7 +288,7 @@ AGREEMENT_REMINDER_INTERVAL_SECONDS = env.float("FOREWARN_AGREEMENT_REMINDER_INT
 CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
     "task": "compliance.tasks.send_agreement_reminders",
     "schedule": timedelta(seconds=AGREEMENT_REMINDER_INTERVAL_SECONDS),
-    "options": {"expire_seconds": max(1, round(AGREEMENT_REMINDER_INTERVAL_SECONDS))},
+    "options": {"expire_seconds": tick_expiry(AGREEMENT_REMINDER_INTERVAL_SECONDS)},
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
 # The notice outbox's safety net (docs/deploy.md): deliveries not yet notified and immediate notices not yet emailed,
@@ -291,12 +304,12 @@ OUTBOX_MAX_ATTEMPTS = env.int("FOREWARN_OUTBOX_MAX_ATTEMPTS", default=20)
 CELERY_BEAT_SCHEDULE["dispatch-outbox"] = {
     "task": "core.tasks.dispatch_outbox",
     "schedule": timedelta(seconds=OUTBOX_DISPATCH_SECONDS),
-    "options": {"expire_seconds": max(1, round(OUTBOX_DISPATCH_SECONDS))},
+    "options": {"expire_seconds": tick_expiry(OUTBOX_DISPATCH_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE["dispatch-pending-notices"] = {
     "task": "advisories.tasks.dispatch_pending_notices",
     "schedule": timedelta(seconds=NOTICE_DISPATCH_SECONDS),
-    "options": {"expire_seconds": max(1, round(NOTICE_DISPATCH_SECONDS))},
+    "options": {"expire_seconds": tick_expiry(NOTICE_DISPATCH_SECONDS)},
 }
 
 # Audit log (docs/audit.md). The keys come from the environment: development values in local and test settings,
@@ -309,12 +322,12 @@ AUDIT_CHECKPOINT_PUBLIC_KEYS = env.list("FOREWARN_AUDIT_CHECKPOINT_PUBLIC_KEYS",
 CELERY_BEAT_SCHEDULE["link-audit-events"] = {
     "task": "core.tasks.link_audit_events",
     "schedule": timedelta(seconds=AUDIT_LINK_INTERVAL_SECONDS),
-    "options": {"expire_seconds": max(1, round(AUDIT_LINK_INTERVAL_SECONDS * 2))},
+    "options": {"expire_seconds": tick_expiry(AUDIT_LINK_INTERVAL_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE["publish-audit-checkpoint"] = {
     "task": "core.tasks.publish_audit_checkpoint",
     "schedule": timedelta(seconds=AUDIT_CHECKPOINT_INTERVAL_SECONDS),
-    "options": {"expire_seconds": max(1, round(AUDIT_CHECKPOINT_INTERVAL_SECONDS))},
+    "options": {"expire_seconds": tick_expiry(AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
 }
 # Development values only (local and test settings): anyone can read them here.
 DEVELOPMENT_AUDIT_CHAIN_KEY = "development-only-audit-chain-key-not-a-secret"
@@ -370,7 +383,7 @@ PROTECTION_REMINDER_INTERVAL_SECONDS = env.float("FOREWARN_PROTECTION_REMINDER_I
 CELERY_BEAT_SCHEDULE["send-protection-reminders"] = {
     "task": "advisories.tasks.send_protection_reminders",
     "schedule": timedelta(seconds=PROTECTION_REMINDER_INTERVAL_SECONDS),
-    "options": {"expire_seconds": max(1, round(PROTECTION_REMINDER_INTERVAL_SECONDS))},
+    "options": {"expire_seconds": tick_expiry(PROTECTION_REMINDER_INTERVAL_SECONDS)},
 }
 # Signed webhooks (docs/api.md, "Webhooks"): an event is tried at most WEBHOOK_MAX_ATTEMPTS times (exponential
 # backoff between attempts); an endpoint is disabled after WEBHOOK_FAILURE_LIMIT failed attempts in a row. After a
@@ -389,7 +402,7 @@ WEBHOOK_STALLED_AFTER = timedelta(minutes=20)
 CELERY_BEAT_SCHEDULE["requeue-stalled-webhook-messages"] = {
     "task": "advisories.tasks.requeue_stalled_webhook_messages",
     "schedule": timedelta(minutes=5),
-    "options": {"expire_seconds": 300},
+    "options": {"expire_seconds": tick_expiry(300)},
 }
 # One schema name for the protection states, used by several fields of the protection endpoints.
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"ProtectionStateEnum": "advisories.models.ProtectionState"}
@@ -402,7 +415,7 @@ POLICY_CHECK_INTERVAL_SECONDS = env.float("FOREWARN_POLICY_CHECK_INTERVAL_SECOND
 CELERY_BEAT_SCHEDULE["apply-due-jurisdiction-policies"] = {
     "task": "compliance.tasks.apply_due_jurisdiction_policies",
     "schedule": timedelta(seconds=POLICY_CHECK_INTERVAL_SECONDS),
-    "options": {"expire_seconds": max(1, round(POLICY_CHECK_INTERVAL_SECONDS * 2))},
+    "options": {"expire_seconds": tick_expiry(POLICY_CHECK_INTERVAL_SECONDS)},
 }
 CELERY_BEAT_SCHEDULE["open-due-compliance-reviews"] = {
     "task": "compliance.tasks.open_due_reviews",

@@ -8,6 +8,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -266,3 +267,13 @@ def test_a_wave_released_during_a_suspension_delivers_nothing_to_the_organisatio
     _release_early(advisory)
 
     assert not advisory.deliveries.filter(partner=substantiated.partner).exists()
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_removal_of_one_organisation(substantiated, compliance_officer):
+    removal = _remove(substantiated, compliance_officer)
+
+    with pytest.raises(IntegrityError, match="one_removal_per_partner|compliance_enforcementaction.partner_id"):
+        EnforcementAction.objects.create(
+            partner=removal.partner, kind=EnforcementKind.REMOVAL, starts_at=timezone.now(), reason="Again."
+        )

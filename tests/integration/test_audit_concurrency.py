@@ -2,11 +2,10 @@
 events, called at the same instant from threads on PostgreSQL, never deadlock; and the chain that the sequencer
 builds from many concurrent appenders verifies."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from compliance import services as compliance_services
@@ -17,34 +16,11 @@ from core.services import link_audit_events, record_audit_event
 from partners import services as partner_services
 from partners.models import MemberRole, Partner, PartnerStatus
 from tests.factories import ComplianceOfficerFactory, ContractVersionFactory, MembershipFactory
+from tests.integration.concurrency import run_together
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROUNDS = 12
-
-
-def run_together(*functions) -> list:
-    """Run each function in its own thread (own database connection), all released at the same instant by a
-    barrier. Returns each one's result or the exception it raised."""
-    start = threading.Barrier(len(functions))
-    outcomes: list = [None] * len(functions)
-
-    def run(index: int, function) -> None:
-        try:
-            start.wait()
-            outcomes[index] = function()
-        except BaseException as error:  # noqa: BLE001 -- returned to the test, which inspects it
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still waiting after 60 s"
-    return outcomes
 
 
 def _deadlocks(outcomes) -> list:

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -354,3 +354,26 @@ def test_demo_partner_admins_can_invite_colleagues_on_their_domain():
     )
 
     assert invitation.partner.legal_name.startswith("Kestrel")
+
+
+@pytest.mark.django_db
+def test_an_address_whose_invitation_expired_can_be_invited_again_and_the_old_link_stays_dead(client, team):
+    expired = InvitationFactory(
+        partner=team.partner, email="new@kestrel.test", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+
+    fresh = services.invite_member(partner=team.partner, actor=team.admin, email="new@kestrel.test", role="analyst")
+
+    expired.refresh_from_db()
+    assert expired.revoked_at == expired.expires_at  # closed at its expiry, not later
+    assert fresh.state(timezone.now()) == "pending"
+    assert _accept(client, expired).status_code == 400
+    assert not PartnerMembership.objects.filter(user__email="new@kestrel.test").exists()
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_a_second_open_invitation_of_one_address(team):
+    InvitationFactory(partner=team.partner, email="new@kestrel.test")
+
+    with pytest.raises(IntegrityError, match="one_open_invitation_per_address|partners_invitation.partner_id"):
+        InvitationFactory(partner=team.partner, email="new@kestrel.test")

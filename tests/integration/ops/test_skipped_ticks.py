@@ -20,6 +20,7 @@ WITHOUT_RELEASE_WORKER_SECONDS = 6
 
 
 def test_ticks_that_expire_while_the_release_worker_is_away_are_logged_and_counted(processes):
+    processes.environment["FOREWARN_TICK_EXPIRY_SECONDS"] = "1"  # ticks expire after two intervals: 2 s
     processes.worker("notices", "--queues", "celery", "--pool", "solo")
     processes.beat()
     time.sleep(WITHOUT_RELEASE_WORKER_SECONDS)
