@@ -259,56 +259,102 @@ def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[i
         )
 
 
-def deliver_wave(*, wave: ReleaseWave, partners, at: datetime, cohort: ReleaseCohort | None = None) -> list[int]:
-    """Deliver a released (or releasing) wave to those of `partners` entitled to its level at `at` that hold no
-    delivery of this advisory at this level or above yet. The same path serves a wave's release and a partner who
-    becomes entitled later. Returns the new delivery ids. Runs in the caller's transaction."""
-    levels = effective_levels(partners, at)
-    entitled = {partner_id for partner_id, level in levels.items() if level >= wave.level}
-    if not entitled:
-        return []
-    already = set(
-        Delivery.objects.filter(advisory_id=wave.advisory_id, partner__in=partners, level__gte=wave.level).values_list(
-            "partner_id", flat=True
-        )
-    )
-    recipients = sorted(entitled - already)
-    if not recipients:
-        return []
+def _create_deliveries(due: list[selectors.DueDelivery], *, at: datetime) -> list[int]:
+    """Bulk-create the due deliveries (each with its secret fingerprint token) and bulk-grant the released objects
+    to the partners' Groups, one grant batch per advisory and level. Returns the new delivery ids, in `due`'s
+    order."""
+    tokens = [secrets.token_hex(32) for _ in due]
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(
-                wave_id=wave.pk,
-                advisory_id=wave.advisory_id,
-                partner_id=partner_id,
-                level=wave.level,
-                fingerprint_token=secrets.token_hex(32),
-                cohort=cohort,
+                wave_id=item.wave.pk,
+                advisory_id=item.wave.advisory_id,
+                partner_id=item.partner_id,
+                level=item.wave.level,
+                fingerprint_token=token,
+                cohort=item.cohort,
                 delivered_at=at,
             )
-            for partner_id in recipients
+            for item, token in zip(due, tokens, strict=True)
         ],
         batch_size=5000,
     )
-    group_of = dict(partners.values_list("pk", "group_id"))
-    _grant_released_objects(
-        advisory=wave.advisory, level=wave.level, group_ids=[group_of[partner_id] for partner_id in recipients]
-    )
+    group_of = dict(Partner.objects.filter(pk__in={item.partner_id for item in due}).values_list("pk", "group_id"))
+    grants: dict[tuple[int, int], tuple[Advisory, list[int]]] = {}
+    for item in due:
+        key = (item.wave.advisory_id, item.wave.level)
+        grants.setdefault(key, (item.wave.advisory, []))[1].append(group_of[item.partner_id])
+    for (_, level), (advisory, group_ids) in grants.items():
+        _grant_released_objects(advisory=advisory, level=level, group_ids=group_ids)
     if all(delivery.pk is not None for delivery in deliveries):  # the database returned the new ids
         return [delivery.pk for delivery in deliveries]
-    return list(Delivery.objects.filter(wave=wave, partner_id__in=recipients).values_list("id", flat=True))
+    id_of = dict(Delivery.objects.filter(fingerprint_token__in=tokens).values_list("fingerprint_token", "pk"))
+    return [id_of[token] for token in tokens]
+
+
+def deliver_due_waves(
+    *,
+    at: datetime | None = None,
+    partner_ids: list[int] | None = None,
+    advisory_ids: list[int] | None = None,
+    wave_ids: list[int] | None = None,
+) -> list[int]:
+    """The only writer of deliveries: deliver everything `selectors.due_deliveries` says is due at `at` (default
+    now), optionally narrowed to some partners, advisories or waves. One transaction: the advisories concerned are
+    locked first (by id, the order `release_due_waves` takes them in), then the due set is read and the deliveries
+    and grants are written, so that concurrent runs never deliver one wave twice (a database constraint backs it).
+    One `deliveries.created` audit event when anything was delivered; after commit, notices for the deliveries of
+    advisories under embargo and of a public release itself. A public advisory delivered later (the public archive)
+    is silent. Returns the new delivery ids."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        advisories = Advisory.objects.select_for_update().filter(
+            status__in=(AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC)
+        )
+        if advisory_ids is not None:
+            advisories = advisories.filter(pk__in=advisory_ids)
+        if wave_ids is not None:
+            advisories = advisories.filter(pk__in=ReleaseWave.objects.filter(pk__in=wave_ids).values("advisory_id"))
+        locked = list(advisories.order_by("pk").values_list("pk", flat=True))
+        if not locked:
+            return []
+        due = selectors.due_deliveries(at=at, partner_ids=partner_ids, advisory_ids=locked, wave_ids=wave_ids)
+        if not due:
+            return []
+        delivery_ids = _create_deliveries(due, at=at)
+        archive = sum(item.public_archive for item in due)
+        record_audit_event(
+            actor=None,
+            action="deliveries.created",
+            details={
+                "deliveries": len(due),
+                "public_archive": archive,
+                "partners": len({item.partner_id for item in due}),
+                "advisories": sorted({item.wave.advisory.identifier for item in due}),
+                "at": at.isoformat(),
+            },
+        )
+        announced = [pk for pk, item in zip(delivery_ids, due, strict=True) if not item.public_archive]
+        if announced:
+            transaction.on_commit(lambda: _queue_release_notices(announced))
+    return delivery_ids
+
+
+def reconcile_deliveries(*, embargoed_only: bool = False, now: datetime | None = None) -> list[int]:
+    """The safety net of the one delivery path: deliver whatever is due and missing (a lost task message, a cap or
+    agreement that ended by the clock), to every partner; for advisories still under embargo only, or for all
+    (the public archive too). Returns the new delivery ids."""
+    advisory_ids = None
+    if embargoed_only:
+        advisory_ids = list(Advisory.objects.filter(status=AdvisoryStatus.RELEASED).values_list("pk", flat=True))
+    return deliver_due_waves(at=now, advisory_ids=advisory_ids)
 
 
 def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
-    """Release one locked, due wave: deliveries and grants for every entitled partner, the wave marked released,
-    the advisory's status advanced, an audit event. Returns the new delivery ids."""
+    """Release one locked, due wave (its advisory locked too): the wave marked released, the advisory's status
+    advanced, then the deliveries due by the one delivery path (partners of a cohort still to come wait for it),
+    an audit event. Returns the new delivery ids."""
     advisory = wave.advisory
-    # Partners of a cohort still to come receive the wave at their cohort's time (release_due_cohorts).
-    later = ReleaseCohort.partners.through.objects.filter(
-        releasecohort__wave=wave, releasecohort__released_at__isnull=True
-    ).values("partner_id")
-    partners = Partner.objects.filter(status=PartnerStatus.ACTIVE).exclude(pk__in=later)
-    delivery_ids = deliver_wave(wave=wave, partners=partners, at=at)
     wave.mark_released()
     wave.released_at = at
     wave.save(update_fields=["status", "released_at"])
@@ -318,6 +364,7 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
         advisory.mark_public()
         transaction.on_commit(lambda: queue_publication_events(advisory_id=advisory.pk))
     advisory.save(update_fields=["status", "updated_at"])
+    delivery_ids = deliver_due_waves(at=at, advisory_ids=[advisory.pk])
     record_audit_event(
         actor=None,
         action="wave.released",
@@ -365,8 +412,7 @@ def release_due_waves(*, now: datetime | None = None) -> list[int]:
                 break
             # The advisory row is locked too, so that concurrent waves of one advisory advance its status in turn.
             wave.advisory = Advisory.objects.select_for_update().get(pk=wave.advisory_id)
-            delivery_ids = release_wave(wave=wave, at=at)
-            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
+            release_wave(wave=wave, at=at)
         released.append(wave.pk)
     release_due_cohorts(now=now)
     return released
@@ -388,8 +434,11 @@ def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
             )
             if cohort is None:
                 return released
-            partners = Partner.objects.filter(status=PartnerStatus.ACTIVE, pk__in=cohort.partners.values("pk"))
-            delivery_ids = deliver_wave(wave=cohort.wave, partners=partners, at=at, cohort=cohort)
+            delivery_ids = deliver_due_waves(
+                at=at,
+                partner_ids=list(cohort.partners.values_list("pk", flat=True)),
+                advisory_ids=[cohort.wave.advisory_id],
+            )
             cohort.released_at = at
             cohort.save(update_fields=["released_at"])
             record_audit_event(
@@ -404,7 +453,6 @@ def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
                     "deliveries": len(delivery_ids),
                 },
             )
-            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
         released.append(cohort.pk)
 
 
@@ -978,32 +1026,6 @@ def _plan_summary(waves) -> dict[str, str]:
         AccessLevel(wave.level).label: f"{wave.scheduled_at.isoformat()} ({wave.status})"
         for wave in sorted(waves, key=lambda w: -w.level)
     }
-
-
-def deliver_missed_waves(*, partner_id: int, now: datetime | None = None) -> list[int]:
-    """Deliver to one partner the released waves of advisories still under embargo that it is entitled to now but
-    did not receive (e.g. it was suspended when they released), through the release path. Public advisories are not
-    caught up: their content is public. Returns the new delivery ids; notices are queued after commit."""
-    at = now or timezone.now()
-    partners = Partner.objects.filter(pk=partner_id)
-    delivery_ids = []
-    with transaction.atomic():
-        waves = (
-            ReleaseWave.objects.select_related("advisory")
-            .filter(status=WaveStatus.RELEASED, advisory__status=AdvisoryStatus.RELEASED)
-            .order_by("advisory_id", "-level")
-        )
-        for wave in waves:
-            delivery_ids += deliver_wave(wave=wave, partners=partners, at=at)
-        if delivery_ids:
-            record_audit_event(
-                actor=None,
-                action="partner.missed_waves_delivered",
-                target=partners.get(),
-                details={"deliveries": len(delivery_ids)},
-            )
-            transaction.on_commit(lambda: _queue_release_notices(delivery_ids))
-    return delivery_ids
 
 
 # Leak investigations ---------------------------------------------------------------------------------------------

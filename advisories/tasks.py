@@ -16,6 +16,17 @@ def release_due_waves():
     return len(services.release_due_waves())
 
 
+# Idempotent: the one delivery path never delivers a wave twice (locked, and a database constraint).
+@shared_task(ignore_result=True, acks_late=True)
+def deliver_due_waves_to_partners(partner_ids):
+    return len(services.deliver_due_waves(partner_ids=partner_ids))
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def reconcile_deliveries(embargoed_only=False):
+    return len(services.reconcile_deliveries(embargoed_only=embargoed_only))
+
+
 # Idempotent (each delivery is notified once), so a failed send (SMTP errors are OSErrors) is retried, and a
 # message whose worker died is requeued: never lost.
 @shared_task(

@@ -31,6 +31,7 @@ from core.roles import is_compliance_officer
 from partners.models import Partner
 
 ADVISORIES_PER_PAGE = 25
+NEXT_STEP_SIGNING = ("sign", "ask_admin")
 
 
 def partner_view(view):
@@ -45,6 +46,10 @@ def partner_view(view):
             raise Http404("No such page.")
         request.partner_access = access  # the navigation reuses it
         if access.level == AccessLevel.NONE:
+            step = selectors.next_step(access=access, at=timezone.now())
+            if step is not None and step.kind in NEXT_STEP_SIGNING:
+                # Not a refusal: an organisation that has not signed yet is told on its landing page what to do.
+                return redirect("advisories:dashboard")
             return render(request, "advisories/no_access.html", {"partner": access.partner}, status=403)
         return view(request, access, *args, **kwargs)
 
