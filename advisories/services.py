@@ -42,13 +42,13 @@ from advisories.webhooks.services import (
     queue_delivery_events,
     queue_publication_events,
 )
-from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
+from compliance.entitlements import PartnerAccess, object_level, release_permission_codename
 from compliance.models import Violation, ViolationKind, ViolationSeverity
 from compliance.services import report_violation
 from core.levels import AccessLevel
 from core.roles import is_program_manager, require_compliance_officer, require_program_manager
 from core.services import record_audit_event
-from partners.models import Partner, PartnerMembership, PartnerStatus
+from partners.models import Partner, PartnerMembership
 
 logger = logging.getLogger(__name__)
 

@@ -34,9 +34,13 @@ ADVISORIES_PER_PAGE = 25
 NEXT_STEP_SIGNING = ("sign", "ask_admin")
 
 
-def partner_view(view):
+def partner_view(view=None, *, landing: bool = False):
     """Partner pages: log in first; anyone who is not an active partner member gets 404 (staff included); members of
-    an organisation without access get a clear refusal."""
+    an organisation without access get a clear refusal. A `landing` page (the advisory list, where the navigation
+    and the first login lead) sends an organisation that has yet to sign its agreements to the dashboard, which
+    says what to do next, instead of refusing."""
+    if view is None:
+        return lambda view: partner_view(view, landing=landing)
 
     @login_required
     @wraps(view)
@@ -46,10 +50,10 @@ def partner_view(view):
             raise Http404("No such page.")
         request.partner_access = access  # the navigation reuses it
         if access.level == AccessLevel.NONE:
-            step = selectors.next_step(access=access, at=timezone.now())
-            if step is not None and step.kind in NEXT_STEP_SIGNING:
-                # Not a refusal: an organisation that has not signed yet is told on its landing page what to do.
-                return redirect("advisories:dashboard")
+            if landing:
+                step = selectors.next_step(access=access, at=timezone.now())
+                if step is not None and step.kind in NEXT_STEP_SIGNING:
+                    return redirect("advisories:dashboard")
             return render(request, "advisories/no_access.html", {"partner": access.partner}, status=403)
         return view(request, access, *args, **kwargs)
 
@@ -57,7 +61,7 @@ def partner_view(view):
 
 
 @require_GET
-@partner_view
+@partner_view(landing=True)
 def advisory_list(request, access):
     search = request.GET.get("q", "")
     advisories = selectors.advisories_for_partner(access=access, search=search)
