@@ -229,40 +229,45 @@ def schedule_advisory(*, actor, advisory: Advisory) -> Advisory:
 # Release ---------------------------------------------------------------------------------------------------------
 
 
-def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[int]) -> None:
-    """Bulk-grant the receive permission on the advisory and on its documents and artifacts up to `level`."""
-    released = [
-        (Advisory, [advisory.pk]),
-        (AdvisoryDocument, list(advisory.documents.filter(level__lte=level).values_list("pk", flat=True))),
-        (Artifact, list(advisory.artifacts.filter(level__lte=level).values_list("pk", flat=True))),
-    ]
+def _grant_released_objects(grants: dict[tuple[int, int], list[int]]) -> None:
+    """Bulk-grant, for each (advisory id, level) -> Group ids, the receive permission on the advisory and on its
+    documents and artifacts up to that level. A fixed number of queries whatever the number of advisories."""
+    advisory_ids = {advisory_id for advisory_id, _ in grants}
+    levelled: dict = {AdvisoryDocument: {}, Artifact: {}}  # model -> advisory id -> [(pk, level)]
+    for model, objects in levelled.items():
+        for pk, advisory_id, level in model.objects.filter(advisory_id__in=advisory_ids).values_list(
+            "pk", "advisory_id", "level"
+        ):
+            objects.setdefault(advisory_id, []).append((pk, level))
     permissions = {
         (permission.content_type_id, permission.codename): permission.pk
         for permission in Permission.objects.filter(
-            codename__in=[release_permission_codename(model) for model, _ in released]
+            codename__in=[release_permission_codename(model) for model in (Advisory, AdvisoryDocument, Artifact)]
         )
     }
-    for model, object_ids in released:
-        if not object_ids:
-            continue
+    for model in (Advisory, AdvisoryDocument, Artifact):
         permission_id = permissions[(ContentType.objects.get_for_model(model).pk, release_permission_codename(model))]
         permission_model = get_group_obj_perms_model(model)
+
+        def released(advisory_id, level, model=model):
+            if model is Advisory:
+                return [advisory_id]
+            return [pk for pk, object_level in levelled[model].get(advisory_id, ()) if object_level <= level]
+
         # Ids, not instances: at thousands of partners, setting related instances costs more than the INSERT.
-        permission_model.objects.bulk_create(
-            [
-                permission_model(group_id=group_id, permission_id=permission_id, content_object_id=object_id)
-                for group_id in group_ids
-                for object_id in object_ids
-            ],
-            ignore_conflicts=True,
-            batch_size=5000,
-        )
+        rows = [
+            permission_model(group_id=group_id, permission_id=permission_id, content_object_id=object_id)
+            for (advisory_id, level), group_ids in grants.items()
+            for object_id in released(advisory_id, level)
+            for group_id in group_ids
+        ]
+        if rows:
+            permission_model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
 
 
 def _create_deliveries(due: list[selectors.DueDelivery], *, at: datetime) -> list[int]:
     """Bulk-create the due deliveries (each with its secret fingerprint token) and bulk-grant the released objects
-    to the partners' Groups, one grant batch per advisory and level. Returns the new delivery ids, in `due`'s
-    order."""
+    to the partners' Groups, in a fixed number of queries. Returns the new delivery ids, in `due`'s order."""
     tokens = [secrets.token_hex(32) for _ in due]
     deliveries = Delivery.objects.bulk_create(
         [
@@ -280,12 +285,10 @@ def _create_deliveries(due: list[selectors.DueDelivery], *, at: datetime) -> lis
         batch_size=5000,
     )
     group_of = dict(Partner.objects.filter(pk__in={item.partner_id for item in due}).values_list("pk", "group_id"))
-    grants: dict[tuple[int, int], tuple[Advisory, list[int]]] = {}
+    grants: dict[tuple[int, int], list[int]] = {}
     for item in due:
-        key = (item.wave.advisory_id, item.wave.level)
-        grants.setdefault(key, (item.wave.advisory, []))[1].append(group_of[item.partner_id])
-    for (_, level), (advisory, group_ids) in grants.items():
-        _grant_released_objects(advisory=advisory, level=level, group_ids=group_ids)
+        grants.setdefault((item.wave.advisory_id, item.wave.level), []).append(group_of[item.partner_id])
+    _grant_released_objects(grants)
     if all(delivery.pk is not None for delivery in deliveries):  # the database returned the new ids
         return [delivery.pk for delivery in deliveries]
     id_of = dict(Delivery.objects.filter(fingerprint_token__in=tokens).values_list("fingerprint_token", "pk"))

@@ -23,6 +23,7 @@ from tests.factories import (
     AdvisoryFactory,
     AgreementFactory,
     ComplianceOfficerFactory,
+    DocumentFactory,
     JurisdictionPolicyFactory,
     LevelCapFactory,
     MembershipFactory,
@@ -441,3 +442,21 @@ def test_nothing_but_the_release_path_creates_deliveries_when_an_organisation_is
     services.reconcile_deliveries(embargoed_only=True)
 
     assert _held(partner) == [(embargoed.identifier, "standard")]
+
+
+def _queries_for_archive(make_partner, advisories):
+    for _ in range(advisories):
+        public = AdvisoryFactory(public_release_at=timezone.now() - timedelta(days=1))
+        DocumentFactory(advisory=public, level=AccessLevel.GENERIC)
+        WaveFactory(advisory=public, level=AccessLevel.GENERIC, scheduled_at=public.public_release_at)
+    services.release_due_waves()
+    newcomer = make_partner(level=AccessLevel.STANDARD)
+    with CaptureQueriesContext(connection) as queries:
+        delivered = services.deliver_due_waves(partner_ids=[newcomer.pk])
+    assert len(delivered) == Delivery.objects.filter(partner=newcomer).count() >= advisories
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_the_public_archive_costs_the_same_number_of_queries_for_2_or_10_advisories(make_partner):
+    assert _queries_for_archive(make_partner, 2) == _queries_for_archive(make_partner, 10)
