@@ -25,7 +25,7 @@ migrate: venv
 
 run: migrate
 	$(BIN)/python manage.py seed_demo
-	@echo "Forewarn is starting at http://127.0.0.1:8000/ (web, Celery worker and beat; Ctrl-C stops all three)"
+	@echo "Forewarn is starting at http://127.0.0.1:8000/ (web, the release and notice workers, beat; Ctrl-C stops them all)"
 	@# Ctrl-C is how it stops: honcho then exits 130, which is not a failure here.
 	$(BIN)/honcho --procfile Procfile.dev start || [ $$? -eq 130 ]
 

@@ -328,6 +328,22 @@ def due_unreleased_waves(*, now: datetime):
     )
 
 
+def overdue_notices(*, older_than: datetime) -> dict[str, int]:
+    """The notice outbox's backlog older than `older_than`: deliveries whose partners' inboxes were not yet told,
+    and notices that should have been emailed at once but were not."""
+    wants_immediate_email = Q(user__notice_preference__isnull=True) | Q(
+        user__notice_preference__email_mode=EmailMode.IMMEDIATE
+    )
+    return {
+        "deliveries_not_notified": Delivery.objects.filter(
+            notified_at__isnull=True, delivered_at__lt=older_than
+        ).count(),
+        "notices_not_emailed": Notice.objects.filter(
+            wants_immediate_email, emailed_at__isnull=True, user__is_active=True, created_at__lt=older_than
+        ).count(),
+    }
+
+
 # Leak investigations ---------------------------------------------------------------------------------------------
 
 

@@ -1,13 +1,13 @@
 import hashlib
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.core.mail import send_mail, send_mass_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -45,6 +45,7 @@ from advisories.webhooks.services import (
 from compliance.entitlements import PartnerAccess, object_level, release_permission_codename
 from compliance.models import Violation, ViolationKind, ViolationSeverity
 from compliance.services import report_violation
+from core.clock import embargo_now
 from core.levels import AccessLevel
 from core.roles import is_program_manager, require_compliance_officer, require_program_manager
 from core.services import record_audit_event
@@ -279,6 +280,8 @@ def _create_deliveries(due: list[selectors.DueDelivery], *, at: datetime) -> lis
                 fingerprint_token=token,
                 cohort=item.cohort,
                 delivered_at=at,
+                # The public archive is silent: nothing for the notice outbox (dispatch_pending_notices) to send.
+                notified_at=at if item.public_archive else None,
             )
             for item, token in zip(due, tokens, strict=True)
         ],
@@ -302,15 +305,15 @@ def deliver_due_waves(
     advisory_ids: list[int] | None = None,
     wave_ids: list[int] | None = None,
 ) -> list[int]:
-    """The only writer of deliveries: deliver everything `selectors.due_deliveries` says is due at `at` (default
-    now), optionally narrowed to some partners, advisories or waves. One transaction: the advisories concerned are
+    """The only writer of deliveries: deliver everything `selectors.due_deliveries` says is due at `at` (default:
+    now by the embargo clock, core/clock.py), optionally narrowed to some partners, advisories or waves. One transaction: the advisories concerned are
     locked first (by id, the order `release_due_waves` takes them in), then the due set is read and the deliveries
     and grants are written, so that concurrent runs never deliver one wave twice (a database constraint backs it).
     One `deliveries.created` audit event when anything was delivered; after commit, notices for the deliveries of
     advisories under embargo and of a public release itself. A public advisory delivered later (the public archive)
     is silent. Returns the new delivery ids."""
-    at = at or timezone.now()
     with transaction.atomic():
+        at = at or embargo_now()
         advisories = Advisory.objects.select_for_update().filter(
             status__in=(AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC)
         )
@@ -363,10 +366,13 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
     wave.save(update_fields=["status", "released_at"])
     if advisory.status == AdvisoryStatus.SCHEDULED:
         advisory.mark_released()
-    if wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED:
+    became_public = wave.level == AccessLevel.GENERIC and advisory.status == AdvisoryStatus.RELEASED
+    if became_public:
         advisory.mark_public()
-        transaction.on_commit(lambda: queue_publication_events(advisory_id=advisory.pk))
     advisory.save(update_fields=["status", "updated_at"])
+    if became_public:
+        # Written in the release's transaction (the outbox), sent after commit.
+        queue_publication_events(advisory_id=advisory.pk)
     delivery_ids = deliver_due_waves(at=at, advisory_ids=[advisory.pk])
     record_audit_event(
         actor=None,
@@ -388,18 +394,28 @@ def _queue_release_notices(delivery_ids: list[int]) -> None:
 
     batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
     for start in range(0, len(delivery_ids), batch_size):
-        send_release_notices.delay(delivery_ids[start : start + batch_size])
-    queue_delivery_events(delivery_ids)
+        _hand_to_broker(send_release_notices, delivery_ids[start : start + batch_size])
+
+
+def _hand_to_broker(task, ids: list[int]) -> None:
+    """Queue `task(ids)` now if the broker answers. The rows themselves are the outbox (a delivery not yet notified,
+    a notice not yet emailed), so when the broker is down the work is not lost: `dispatch_pending_notices` finds it
+    on its next run. The committed change that called this must not fail because the broker did."""
+    try:
+        task.delay(ids)
+    except Exception:  # kombu raises its own OperationalError, redis-py and sockets others: all mean "not queued"
+        logger.warning("Broker unavailable: %s for %d rows left to the notice dispatcher", task.name, len(ids))
 
 
 def release_due_waves(*, now: datetime | None = None) -> list[int]:
-    """Release every wave whose time has come, each in its own transaction, oldest first and the earliest level
-    first. Waves locked by a concurrent run are skipped, so two runs never release one wave twice; a wave whose
-    time has not come is never touched. Returns the ids of the waves released."""
+    """Release every wave whose time has come by the database's clock (core/clock.py), each in its own
+    transaction, oldest first and the earliest level first. Waves locked by a concurrent run are skipped, so two runs
+    never release one wave twice; a wave whose time has not come is never touched. Returns the ids of the waves
+    released."""
     released = []
     while True:
-        at = now or timezone.now()
         with transaction.atomic():
+            at = now or embargo_now()
             wave = (
                 ReleaseWave.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("advisory")
@@ -426,8 +442,8 @@ def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
     with skip_locked like waves, so concurrent runs never deliver a cohort twice). Returns the cohort ids."""
     released = []
     while True:
-        at = now or timezone.now()
         with transaction.atomic():
+            at = now or embargo_now()
             cohort = (
                 ReleaseCohort.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("wave__advisory")
@@ -499,9 +515,11 @@ def plan_release_cohort(*, actor, wave: ReleaseWave, name: str, scheduled_at: da
 
 def send_release_notices(*, delivery_ids: list[int]) -> int:
     """Put a notice in the inbox of every active member of each organisation that received one of these
-    deliveries (at most one per user and wave: a database constraint), then email those who want immediate email.
-    A retried or concurrent run finds the deliveries already notified (or locked) and sends nothing. Returns the
-    number of emails sent."""
+    deliveries (at most one per user and wave: a database constraint) and the `advisory.delivered` webhook events,
+    commit, then email those who want immediate email. Inbox notices, webhook events and the deliveries'
+    `notified_at` are one transaction: a failure there leaves both
+    untouched and no email sent, and the retry (or the dispatcher) starts again. A retried or concurrent run finds
+    the deliveries already notified (or locked) and creates nothing. Returns the number of emails sent."""
     with transaction.atomic():
         deliveries = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -534,6 +552,8 @@ def send_release_notices(*, delivery_ids: list[int]) -> int:
             batch_size=1000,
         )
         Delivery.objects.filter(pk__in=[d.pk for d in deliveries]).update(notified_at=now)
+        # The organisations' webhook events are written in the same transaction, so they are never lost either.
+        queue_delivery_events([d.pk for d in deliveries])
         notice_ids = list(
             Notice.objects.filter(
                 kind=NoticeKind.RELEASED,
@@ -542,7 +562,7 @@ def send_release_notices(*, delivery_ids: list[int]) -> int:
                 emailed_at__isnull=True,
             ).values_list("pk", flat=True)
         )
-        return email_notices(notice_ids=notice_ids)
+    return email_notices(notice_ids=notice_ids)
 
 
 def _wants_email(mode: str):
@@ -566,32 +586,79 @@ def notice_summary(notice: Notice) -> str:
 
 
 def email_notices(*, notice_ids: list[int]) -> int:
-    """Email each of these notices not yet emailed whose user wants immediate email, once: the rows are locked
-    and marked in the same transaction. Returns the number of emails sent."""
-    with transaction.atomic():
-        notices = list(
-            Notice.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("advisory", "user", "partner")
-            .filter(_wants_email(EmailMode.IMMEDIATE), pk__in=notice_ids, emailed_at__isnull=True, user__is_active=True)
+    """Email each of these notices not yet emailed whose user wants immediate email, exactly once per notice: each
+    notice is locked, sent and marked in its own transaction, so a failure part-way (SMTP refusing, the database
+    gone) keeps every email already sent marked and raises for the rest, which a retry sends. The one window for a
+    second email is a crash after the SMTP server accepted a message and before its mark commits (docs/deploy.md).
+    Returns the number of emails sent."""
+    if not notice_ids:
+        return 0
+    sent = 0
+    with get_connection() as smtp:
+        for notice_id in sorted(set(notice_ids)):
+            with transaction.atomic():
+                notice = (
+                    Notice.objects.select_for_update(skip_locked=True, of=("self",))
+                    .select_related("advisory", "user", "partner")
+                    .filter(
+                        _wants_email(EmailMode.IMMEDIATE), pk=notice_id, emailed_at__isnull=True, user__is_active=True
+                    )
+                    .first()
+                )
+                if notice is None:
+                    continue
+                subject, body = _notice_email(notice)
+                EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [notice.user.email], connection=smtp).send()
+                Notice.objects.filter(pk=notice.pk).update(emailed_at=timezone.now())
+            sent += 1
+    return sent
+
+
+def _notice_email(notice: Notice) -> tuple[str, str]:
+    advisory = notice.advisory
+    verb = "withdrawn" if notice.kind == NoticeKind.WITHDRAWN else f"released ({notice.get_level_display()})"
+    subject = f"[Forewarn] {advisory.identifier} {verb}"
+    body = (
+        f"{notice_summary(notice)}\n\n"
+        f"Organisation: {notice.partner}\n"
+        f"Open it in the portal: {notice_link(notice)}\n\n"
+        f"Handle according to {advisory.get_tlp_display()} and your program agreement.\n"
+        f"Change how you receive notices: {settings.FOREWARN_PORTAL_URL}/portal/notices/preferences/"
+    )
+    return subject, body
+
+
+def dispatch_pending_notices(*, now: datetime | None = None) -> dict[str, int]:
+    """The outbox's safety net, run by beat: notify every delivery and email every immediate notice that should
+    have been handled after its transaction committed but was not (the broker was down, a worker died, a retry gave
+    up). Only rows older than NOTICE_DISPATCH_GRACE_SECONDS (their own task normally runs first; both are idempotent
+    anyway) and younger than NOTICE_DISPATCH_MAX_AGE_HOURS (a notice days late would mislead more than inform;
+    `release_pipeline_status` reports those). Returns what was done."""
+    now = now or timezone.now()
+    newest = now - timedelta(seconds=settings.NOTICE_DISPATCH_GRACE_SECONDS)
+    oldest = now - timedelta(hours=settings.NOTICE_DISPATCH_MAX_AGE_HOURS)
+    batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
+    delivery_ids = list(
+        Delivery.objects.filter(notified_at__isnull=True, delivered_at__range=(oldest, newest))
+        .order_by("delivered_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    emails = 0
+    for start in range(0, len(delivery_ids), batch_size):
+        emails += send_release_notices(delivery_ids=delivery_ids[start : start + batch_size])
+    notice_ids = list(
+        Notice.objects.filter(
+            _wants_email(EmailMode.IMMEDIATE),
+            emailed_at__isnull=True,
+            user__is_active=True,
+            created_at__range=(oldest, newest),
         )
-        if not notices:
-            return 0
-        messages = []
-        for notice in notices:
-            advisory = notice.advisory
-            verb = "withdrawn" if notice.kind == NoticeKind.WITHDRAWN else f"released ({notice.get_level_display()})"
-            subject = f"[Forewarn] {advisory.identifier} {verb}"
-            body = (
-                f"{notice_summary(notice)}\n\n"
-                f"Organisation: {notice.partner}\n"
-                f"Open it in the portal: {notice_link(notice)}\n\n"
-                f"Handle according to {advisory.get_tlp_display()} and your program agreement.\n"
-                f"Change how you receive notices: {settings.FOREWARN_PORTAL_URL}/portal/notices/preferences/"
-            )
-            messages.append((subject, body, settings.DEFAULT_FROM_EMAIL, [notice.user.email]))
-        send_mass_mail(messages, fail_silently=False)
-        Notice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
-    return len(messages)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    for start in range(0, len(notice_ids), batch_size):
+        emails += email_notices(notice_ids=notice_ids[start : start + batch_size])
+    return {"deliveries": len(delivery_ids), "emails": emails}
 
 
 def send_notice_digests(*, now: datetime | None = None) -> int:
@@ -999,13 +1066,12 @@ def withdraw_advisory(*, actor, advisory: Advisory, reason: str) -> Advisory:
 
 
 def _queue_change_events(advisory: Advisory, event, *, event_type=WebhookEventType.UPDATED) -> None:
-    """After commit, one webhook event for this audited change to the organisations holding the advisory. (Only
-    the release plan and a withdrawal can change what a holder sees: description fields change only before the
-    first release, and content of a level is frozen once a wave carrying it has released.)"""
-    transaction.on_commit(
-        lambda: queue_advisory_change_events(
-            advisory_id=advisory.pk, event_type=event_type, change=event.action, change_id=f"audit:{event.pk}"
-        )
+    """One webhook event for this audited change to the organisations holding the advisory, written in the change's
+    transaction (the outbox) and sent after commit. (Only the release plan and a withdrawal can change what a holder
+    sees: description fields change only before the first release, and content of a level is frozen once a wave
+    carrying it has released.)"""
+    queue_advisory_change_events(
+        advisory_id=advisory.pk, event_type=event_type, change=event.action, change_id=f"audit:{event.pk}"
     )
 
 
@@ -1021,7 +1087,7 @@ def _queue_notice_emails(notice_ids: list[int]) -> None:
 
     batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
     for start in range(0, len(notice_ids), batch_size):
-        email_notices.delay(notice_ids[start : start + batch_size])
+        _hand_to_broker(email_notices, notice_ids[start : start + batch_size])
 
 
 def _plan_summary(waves) -> dict[str, str]:

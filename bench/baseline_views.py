@@ -1,10 +1,12 @@
 """Baseline pages for bench/pages.py and bench/load.sh: the same rows, template and bytes as the partner pages,
-without entitlement, access records or personalisation. Served only by bench/urls.py, never by the portal."""
+without entitlement, access records or personalisation. The list is the organisation's own deliveries, newest
+first, as the portal lists them. Served only by bench/settings.py's URL configuration, never by the portal."""
 
 from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import include, path
@@ -13,17 +15,27 @@ from advisories.models import Advisory, Artifact
 from advisories.views import ADVISORIES_PER_PAGE
 from core.levels import AccessLevel
 from core.markdown import render_markdown
+from partners.models import PartnerMembership
 
 
 def _plain_access(request):
-    return SimpleNamespace(partner=request.user.email, level=AccessLevel.EARLY)
+    """The user's organisation and role, without the entitlement facts (agreements, contracts, policies); the
+    navigation reuses it, as it reuses the portal's resolved access."""
+    membership = PartnerMembership.objects.select_related("partner").get(user=request.user, is_active=True)
+    request.partner_access = SimpleNamespace(partner=membership.partner, membership=membership, level=AccessLevel.EARLY)
+    return request.partner_access
 
 
 @login_required
 def plain_list(request):
-    advisories = Advisory.objects.order_by("-public_release_at", "-id")
+    access = _plain_access(request)
+    advisories = (
+        Advisory.objects.filter(deliveries__partner=access.partner)
+        .annotate(delivered_at=F("deliveries__delivered_at"))
+        .order_by("-delivered_at", "-id")
+    )
     page = Paginator(advisories, ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "advisories/list.html", {"access": _plain_access(request), "page": page, "search": ""})
+    return render(request, "advisories/list.html", {"access": access, "page": page, "search": ""})
 
 
 @login_required

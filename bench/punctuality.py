@@ -1,14 +1,17 @@
-"""Release punctuality: a real Celery beat and worker on Redis release 50 waves scheduled over the next minute.
+"""Release punctuality with the notices flowing: a real Celery beat, release worker and notice worker on Redis
+release 50 waves scheduled over the next minute, and every notice email goes over SMTP to a local sink.
 
-    .venv/bin/python bench/punctuality.py [--waves 50] [--interval 1]
+    .venv/bin/python bench/punctuality.py [--waves 50] [--spread 60] [--interval 1] [--notice-timeout 600] [--smoke]
 
 Needs the seeded bench database (bench/seed_scale.py); the broker is Redis DB 11 (flushed first). Beat sends
-`release_due_waves` every FOREWARN_RELEASE_INTERVAL_SECONDS (1 s here; the default is 5 s); the worker runs the
-prefork pool with one process per core. The waves cycle early / standard / generic (220 / 620 / 2,000 entitled
-organisations), at random instants 5 to 65 s ahead. Lateness of a wave = the time its release was recorded in the
-audit log (just before commit) minus its scheduled time; "early" counts waves released or delivered before their
-time. Baseline: the polling delay alone, i.e. for each wave the time from its scheduled instant to the next release
-tick beat sent (from beat's log); the time until the worker received that tick is printed too.
+`release_due_waves` every FOREWARN_RELEASE_INTERVAL_SECONDS (1 s here; the default is 5 s) to the `releases` queue,
+taken by the release worker (one process, as in the Procfile); the notice worker (prefork, one process per core)
+takes the default queue: the notice batches and emails of every wave. The waves cycle early / standard / generic
+(220 / 620 / 2,000 entitled organisations), at random instants 5 to 5 + spread s ahead. Lateness of a wave = the time
+its release was recorded in the audit log (just before commit) minus its scheduled time; "early" counts waves
+released or delivered before their time. Baseline: the polling delay alone, i.e. for each wave the time from its
+scheduled instant to the next release tick beat sent (from beat's log). Notices: for each wave, the time from its
+release to the last of its notice emails accepted by the SMTP sink (the notice's `emailed_at`).
 """
 
 import argparse
@@ -16,6 +19,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -49,13 +53,23 @@ TICK_SENT = re.compile(
 def start(name: str, arguments: list[str], environment: dict[str, str]) -> subprocess.Popen:
     log = (VAR_DIR / f"punctuality-{name}.log").open("wb")
     return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        [sys.executable, "-m", "celery", "--app", "config", name, "--loglevel", "INFO", *arguments],
+        [sys.executable, *arguments],
         cwd=REPO_ROOT,
         env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def celery(*arguments: str) -> list[str]:
+    return ["-m", "celery", "--app", "config", *arguments, "--loglevel", "INFO"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -70,13 +84,13 @@ def stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def tick_times(name: str = "worker", pattern: re.Pattern = TICK_RECEIVED) -> list[datetime]:
+def tick_times(name: str = "release-worker", pattern: re.Pattern = TICK_RECEIVED) -> list[datetime]:
     """When the worker received (or beat sent) each release tick, from their logs (UTC)."""
     text = (VAR_DIR / f"punctuality-{name}.log").read_text(errors="replace")
     return [datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").replace(tzinfo=UTC) for stamp in pattern.findall(text)]
 
 
-def schedule_waves(count: int, start_at: datetime) -> list[int]:
+def schedule_waves(count: int, start_at: datetime, spread: float) -> list[int]:
     from advisories.models import Advisory, AdvisoryDocument, AdvisoryStatus, Artifact, ReleaseWave
     from core.levels import AccessLevel
 
@@ -84,7 +98,7 @@ def schedule_waves(count: int, start_at: datetime) -> list[int]:
     levels = [AccessLevel.EARLY, AccessLevel.STANDARD, AccessLevel.GENERIC]
     wave_ids = []
     for number in range(count):
-        at = start_at + timedelta(seconds=5 + chooser.uniform(0, 60))
+        at = start_at + timedelta(seconds=5 + chooser.uniform(0, spread))
         advisory = Advisory.objects.create(
             identifier=f"FWN-{at.year}-8{number:03d}{at.microsecond:06d}",
             title=f"Punctuality benchmark advisory {number}",
@@ -105,46 +119,71 @@ def schedule_waves(count: int, start_at: datetime) -> list[int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--waves", type=int, default=50)
+    parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the waves fall due")
     parser.add_argument("--interval", type=float, default=1.0, help="FOREWARN_RELEASE_INTERVAL_SECONDS (default 1)")
+    parser.add_argument("--notice-timeout", type=float, default=600.0, help="seconds to wait for the last email")
+    parser.add_argument("--smoke", action="store_true", help="3 waves within 5 s: checks the bench still measures")
     arguments = parser.parse_args()
+    if arguments.smoke:
+        arguments.waves, arguments.spread, arguments.notice_timeout = 3, 5.0, 120.0
     setup_django()
     import redis
-    from django.db.models import Min
+    from django.db.models import Max, Min
     from django.utils import timezone
 
-    from advisories.models import Delivery, ReleaseWave, WaveStatus
+    from advisories.models import Delivery, Notice, ReleaseWave, WaveStatus
     from core.models import AuditEvent
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     # Nothing else may be due when the run starts: the benchmark's own waves only.
     assert not ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__lte=timezone.now()).exists()
+    smtp_port = free_port()
+    sink_log = VAR_DIR / "punctuality-smtp-sink.txt"
+    sink_log.write_text("")
     environment = bench_environment(
         FOREWARN_RELEASE_INTERVAL_SECONDS=str(arguments.interval),
         DJANGO_LOG_LEVEL="INFO",
-        DJANGO_EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
+        DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        FOREWARN_BENCH_SMTP_PORT=str(smtp_port),
         PYTHONUNBUFFERED="1",
     )
+    quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     processes = [
-        start("worker", ["--without-gossip", "--without-mingle", "--without-heartbeat"], environment),
-        start("beat", ["--max-interval", str(max(1, int(arguments.interval)))], environment),
+        start("smtp-sink", ["bench/smtp_sink.py", "--port", str(smtp_port), "--log", str(sink_log)], environment),
+        start(
+            "release-worker",
+            celery("worker", "--queues", "releases", "--concurrency", "1", "--hostname", "releases@%h", *quiet),
+            environment,
+        ),
+        start("worker", celery("worker", "--queues", "celery", "--hostname", "notices@%h", *quiet), environment),
+        start("beat", celery("beat", "--max-interval", str(max(1, int(arguments.interval)))), environment),
     ]
     try:
         deadline = time.monotonic() + 60
         while not tick_times():
             if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                raise SystemExit("beat and worker did not start: see var/bench/punctuality-*.log")
+                raise SystemExit("beat and the release worker did not start: see var/bench/punctuality-*.log")
             time.sleep(0.2)
-        wave_ids = schedule_waves(arguments.waves, timezone.now())
+        wave_ids = schedule_waves(arguments.waves, timezone.now(), arguments.spread)
         last = ReleaseWave.objects.filter(pk__in=wave_ids).order_by("-scheduled_at").first().scheduled_at
         print(f"{len(wave_ids)} waves scheduled until {last:%H:%M:%S} UTC; waiting for their release", flush=True)
         while ReleaseWave.objects.filter(pk__in=wave_ids, status=WaveStatus.SCHEDULED).exists():
             if timezone.now() > last + timedelta(seconds=60):
                 raise SystemExit("waves still unreleased a minute after the last one was due")
             time.sleep(0.5)
+        released_all_at = time.monotonic()
+        print("every wave released; waiting for the last notice email", flush=True)
+        pending_notices = Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=True)
+        pending_deliveries = Delivery.objects.filter(wave_id__in=wave_ids, notified_at__isnull=True)
+        while pending_deliveries.exists() or pending_notices.exists():
+            if time.monotonic() > released_all_at + arguments.notice_timeout:
+                break
+            time.sleep(1)
+        notices_waited_s = time.monotonic() - released_all_at
         time.sleep(2 * arguments.interval)
     finally:
         stop(processes)
-    redis.Redis.from_url(REDIS_URL).flushdb()  # the notice tasks queued: nobody should send them
+    redis.Redis.from_url(REDIS_URL).flushdb()
 
     recorded = {
         int(target_id): created_at
@@ -158,23 +197,42 @@ def main() -> None:
         .annotate(first=Min("delivered_at"))
         .values_list("wave_id", "first")
     )
+    last_email = dict(
+        Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=False)
+        .values("wave_id")
+        .annotate(last=Max("emailed_at"))
+        .values_list("wave_id", "last")
+    )
+    notices = Notice.objects.filter(wave_id__in=wave_ids).count()
+    unsent = Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=True).count()
+    unnotified = Delivery.objects.filter(wave_id__in=wave_ids, notified_at__isnull=True).count()
+    emails_at_sink = sum(int(line.split()[1]) for line in sink_log.read_text().splitlines() if line.strip())
     sent, received = sorted(tick_times("beat", TICK_SENT)), sorted(tick_times())
-    lateness, recorded_lateness, polling, pickup, early = [], [], [], [], 0
+    lateness, recorded_lateness, polling, pickup, to_last_email, early = [], [], [], [], [], 0
     for wave in ReleaseWave.objects.filter(pk__in=wave_ids):
         lateness.append((recorded[wave.pk] - wave.scheduled_at).total_seconds())
         recorded_lateness.append((wave.released_at - wave.scheduled_at).total_seconds())
         if wave.released_at < wave.scheduled_at or first_delivery.get(wave.pk, wave.scheduled_at) < wave.scheduled_at:
             early += 1
+        if wave.pk in last_email:
+            to_last_email.append((last_email[wave.pk] - wave.released_at).total_seconds())
         for ticks, delays in ((sent, polling), (received, pickup)):
             next_tick = next((tick for tick in ticks if tick >= wave.scheduled_at), None)
             if next_tick is not None:
                 delays.append((next_tick - wave.scheduled_at).total_seconds())
+    if not to_last_email or emails_at_sink == 0:
+        raise SystemExit(2)  # nothing measured: no notice email reached the sink
     print(
         f"lateness: median {median(lateness):.3f} s, p99 {percentile(lateness, 0.99):.3f} s, "
         f"max {max(lateness):.3f} s; release instant recorded: median {median(recorded_lateness):.3f} s, "
         f"p99 {percentile(recorded_lateness, 0.99):.3f} s; beat's next tick (baseline): median "
-        f"{median(polling):.3f} s, p99 {percentile(polling, 0.99):.3f} s; worker received it: median "
+        f"{median(polling):.3f} s, p99 {percentile(polling, 0.99):.3f} s; release worker received it: median "
         f"{median(pickup):.3f} s, p99 {percentile(pickup, 0.99):.3f} s; released early: {early}"
+    )
+    print(
+        f"notices: {notices} in inboxes, {emails_at_sink} emails at the SMTP sink, {unsent} not emailed and "
+        f"{unnotified} deliveries not notified after {notices_waited_s:.0f} s; release to last email of a wave: "
+        f"median {median(to_last_email):.1f} s, max {max(to_last_email):.1f} s"
     )
     print(
         summary_line(
@@ -189,7 +247,11 @@ def main() -> None:
             released_early=early,
             waves=len(lateness),
             interval_s=arguments.interval,
-            met=early == 0 and percentile(lateness, 0.99) < 2,
+            emails=emails_at_sink,
+            not_emailed=unsent,
+            last_email_median_s=round(median(to_last_email), 1),
+            last_email_max_s=round(max(to_last_email), 1),
+            met=early == 0 and percentile(lateness, 0.99) < 2 and unsent == 0 and max(to_last_email) <= 60,
         )
     )
 

@@ -16,10 +16,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q, Subquery
 from django.http import Http404
-from django.utils import timezone
 from guardian.utils import get_group_obj_perms_model
 
 from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
+from core.clock import embargo_now
 from core.levels import AccessLevel
 from partners.models import ApiToken, Partner, PartnerMembership, PartnerStatus
 
@@ -222,7 +222,7 @@ def effective_levels_with_policy(
 
 def effective_level(partner: Partner, at: datetime | None = None) -> AccessLevel:
     """The partner's effective level at `at` (default: now), read from the stored facts, status included."""
-    at = at or timezone.now()
+    at = at or embargo_now()
     return effective_levels(Partner.objects.filter(pk=partner.pk), at).get(partner.pk, AccessLevel.NONE)
 
 
@@ -274,7 +274,7 @@ def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess |
     token is revoked or expired, when the partner admin who created it is no longer an active member of the token's
     organisation, or when the organisation is removed; the level is `none` while the organisation may see nothing
     (suspended, unsigned, capped to none), as for its users."""
-    at = at or timezone.now()
+    at = at or embargo_now()
     if not token.is_usable_at(at):
         return None
     creator = token.created_by
@@ -324,7 +324,7 @@ def partners_holding(obj: models.Model, at: datetime | None = None) -> dict[int,
     """The organisations that may see `obj` at `at` (default now), with their effective levels: the reverse of
     `released_objects`, the same rule (release permission on the organisation's Group, effective level at least
     the object's). A fixed number of queries whatever the number of organisations."""
-    at = at or timezone.now()
+    at = at or embargo_now()
     model = type(obj)
     granted_groups = (
         get_group_obj_perms_model(model)

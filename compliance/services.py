@@ -33,6 +33,7 @@ from compliance.models import (
     text_sha256,
 )
 from core.levels import AccessLevel
+from core.outbox import outbox_handler, run_after_commit
 from core.roles import (
     COMPLIANCE_OFFICERS,
     PROGRAM_MANAGERS,
@@ -588,10 +589,7 @@ def _record_action(
         details["ends_at"] = ends_at
     record_audit_event(actor=actor, action=f"enforcement.{kind}", target=action, details=details)
     if kind in KINDS_NOTIFIED_HERE:
-        from compliance.tasks import send_enforcement_notice
-
-        action_id = action.pk
-        transaction.on_commit(lambda: send_enforcement_notice.delay(action_id))
+        run_after_commit("compliance.enforcement_notice", action_id=action.pk)
     return action
 
 
@@ -690,6 +688,7 @@ def _end_open_suspensions(*, partner_id: int, at: datetime) -> None:
     ).update(ends_at=at)
 
 
+@outbox_handler("compliance.enforcement_notice")
 def send_enforcement_notice(*, action_id: int) -> int:
     """Email the organisation's active admins about a warning or a level cap, with the reason."""
     action = EnforcementAction.objects.select_related("partner").get(pk=action_id)
@@ -799,13 +798,11 @@ def decide_appeal(*, actor, appeal: Appeal, overturn: bool, decision: str) -> Ap
             target=appeal,
             details={"enforcement_action": appeal.action_id, "decision": appeal.decision},
         )
-        from compliance.tasks import send_appeal_decision
-
-        appeal_id = appeal.pk
-        transaction.on_commit(lambda: send_appeal_decision.delay(appeal_id))
+        run_after_commit("compliance.appeal_decision", appeal_id=appeal.pk)
     return appeal
 
 
+@outbox_handler("compliance.appeal_decision")
 def send_appeal_decision(*, appeal_id: int) -> int:
     """Email the organisation's active admins the decision on its appeal."""
     appeal = Appeal.objects.select_related("action__partner").get(pk=appeal_id)
@@ -895,13 +892,11 @@ def apply_due_jurisdiction_policies(*, now: datetime | None = None) -> list[int]
                     }
                 },
             )
-            from compliance.tasks import send_policy_change_notices
-
-            policy_id = policy.pk
-            transaction.on_commit(lambda policy_id=policy_id: send_policy_change_notices.delay(policy_id))
+            run_after_commit("compliance.policy_change_notices", policy_id=policy.pk)
         applied.append(policy.pk)
 
 
+@outbox_handler("compliance.policy_change_notices")
 def send_policy_change_notices(*, policy_id: int) -> int:
     """Tell each organisation whose level a policy changed, once (the row's `notified_at`)."""
     sent = 0

@@ -1,6 +1,7 @@
 """Readiness checks for `/readyz`: can this process reach the database, the broker, the cache and the private
-storage? Each check runs in its own thread with a short timeout, all at once, so that one frozen dependency costs
-at most READINESS_TIMEOUT_SECONDS and never blocks the web worker answering the probe."""
+storage, and does its clock agree with the database's? Each check runs in its own thread with a short timeout, all
+at once, so that one frozen dependency costs at most READINESS_TIMEOUT_SECONDS and never blocks the web worker
+answering the probe."""
 
 import logging
 import uuid
@@ -12,10 +13,11 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from kombu import Connection
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
+from core.clock import clock_skew_seconds
 from core.storage import private_storage
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,23 @@ def check_database() -> None:
             cursor.execute("SELECT 1")
     finally:
         database.close()
+
+
+def check_clock() -> None:
+    """This node's clock against the database's: a node off by more than FOREWARN_MAX_CLOCK_SKEW_SECONDS would
+    show wrong times and judge agreement and suspension ends wrongly, so it leaves the load balancer."""
+    database = connections.create_connection(DEFAULT_DB_ALIAS)
+    if database.vendor == "postgresql":
+        options = {**database.settings_dict.get("OPTIONS", {}), "connect_timeout": CHECK_TIMEOUT_SECONDS}
+        database.settings_dict = {**database.settings_dict, "OPTIONS": options}
+    try:
+        skew = clock_skew_seconds(database)
+    except DatabaseError:
+        return  # the database check reports an unreachable database; the clock is known off only when measured
+    finally:
+        database.close()
+    if skew is not None and abs(skew) > settings.FOREWARN_MAX_CLOCK_SKEW_SECONDS:
+        raise RuntimeError(f"this node's clock is {skew:+.3f} s off the database's")
 
 
 def check_broker() -> None:
@@ -98,6 +117,7 @@ def check_storage() -> None:
 
 READINESS_CHECKS = {
     "database": check_database,
+    "clock": check_clock,
     "broker": check_broker,
     "cache": check_cache,
     "storage": check_storage,

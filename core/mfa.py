@@ -35,6 +35,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core import notifications  # noqa: F401  (registers the second-factor notice's outbox handler)
+from core.outbox import run_after_commit
 from core.roles import require_program_manager
 from core.services import record_audit_event
 
@@ -250,11 +252,13 @@ def _lock_account(user):
 
 
 def _notify(*, user, change: str, ip_address, **details) -> None:
-    from core.tasks import send_second_factor_notice
-
-    at = timezone.now().isoformat()
-    transaction.on_commit(
-        lambda: send_second_factor_notice.delay(user.pk, change, at, ip_address, details or None),
+    run_after_commit(
+        "core.second_factor_notice",
+        user_id=user.pk,
+        change=change,
+        at=timezone.now().isoformat(),
+        ip_address=ip_address,
+        details=details or None,
     )
 
 

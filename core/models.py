@@ -151,12 +151,50 @@ class ProtectedStateMixin:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
 
+class OutboxMessage(models.Model):
+    """Work that must follow a committed change (core/outbox.py): a registered handler and its keyword arguments,
+    written in the change's transaction, marked done in the transaction that ran it."""
+
+    handler = models.CharField(max_length=100)
+    arguments = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(done_at=None), name="outbox_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.handler} #{self.pk} ({'done' if self.done_at else 'pending'})"
+
+
+class SkippedTick(models.Model):
+    """A periodic task's message that expired before any worker took it (every worker of its queue busy or down):
+    one row each, so that `release_pipeline_status` counts the ticks lost, not only the last one that ran."""
+
+    name = models.CharField(max_length=200)
+    skipped_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-skipped_at"]
+        indexes = [models.Index(fields=["name", "skipped_at"])]
+
+    def __str__(self):
+        return f"{self.name} skipped at {self.skipped_at:%Y-%m-%d %H:%M:%S} UTC"
+
+
 class Heartbeat(models.Model):
     """The last time a periodic job ran, one row per job, so that any node can tell whether beat and the workers
     are alive (`manage.py release_pipeline_status`)."""
 
     name = models.CharField(max_length=100, unique=True)
     beat_at = models.DateTimeField()
+    # The running process's clock minus the database's at that beat (None on SQLite): a drifting worker shows here.
+    clock_skew_seconds = models.FloatField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

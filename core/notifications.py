@@ -9,6 +9,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.outbox import outbox_handler
+
 SECOND_FACTOR_CHANGES = {
     "enrolled": "Two-factor authentication was set up for your Forewarn account",
     "authenticator_added": "An authenticator app was added to your Forewarn account",
@@ -20,6 +22,7 @@ SECOND_FACTOR_CHANGES = {
 }
 
 
+@outbox_handler("core.second_factor_notice")
 def send_second_factor_notice(
     *, user_id: int, change: str, at: str, ip_address: str | None = None, details: dict | None = None
 ) -> bool:

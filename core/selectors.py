@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core import audit_chain
-from core.models import AuditChainLink, AuditEvent, Heartbeat
+from core.models import AuditChainLink, AuditEvent, Heartbeat, OutboxMessage, SkippedTick
 
 # Enough checkpoints to cover a day at the default interval; verify_audit --checkpoints changes it.
 DEFAULT_CHECKPOINTS_CHECKED = 150
@@ -151,3 +151,18 @@ def verify_audit_chain(
 def last_heartbeat(name: str):
     """When the periodic job `name` last ran (None if never)."""
     return Heartbeat.objects.filter(name=name).values_list("beat_at", flat=True).first()
+
+
+def skipped_ticks(name: str, *, since):
+    """How many messages of the periodic task `name` expired unrun since `since`."""
+    return SkippedTick.objects.filter(name=name, skipped_at__gte=since).count()
+
+
+def heartbeat_clock_skew(name: str) -> float | None:
+    """The clock skew the periodic job `name` measured at its last run (None if never or on SQLite)."""
+    return Heartbeat.objects.filter(name=name).values_list("clock_skew_seconds", flat=True).first()
+
+
+def pending_outbox_messages(*, older_than) -> int:
+    """Outbox messages (emails that follow a change) created before `older_than` and still not done."""
+    return OutboxMessage.objects.filter(done_at=None, created_at__lt=older_than).count()

@@ -1,13 +1,18 @@
 import json
+import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from core import audit_chain
-from core.models import AuditChainLink, AuditEvent, Heartbeat
+from core.clock import clock_skew_seconds
+from core.models import AuditChainLink, AuditEvent, Heartbeat, SkippedTick
+
+logger = logging.getLogger(__name__)
 
 # Any fixed number: the PostgreSQL advisory lock held by the one sequencer that links events into the chain. Only
 # the sequencer takes it, in a transaction of its own that reads committed events and inserts links: it never waits
@@ -120,12 +125,21 @@ def publish_audit_checkpoint(*, now=None) -> audit_chain.Checkpoint | None:
     return checkpoint
 
 
+def record_skipped_tick(*, name: str) -> None:
+    """Note that a message of the periodic task `name` expired unrun. Operational state, not an audited change."""
+    SkippedTick.objects.create(name=name, skipped_at=timezone.now())
+    logger.warning("Periodic task %s expired before a worker took it: that tick is skipped", name)
+
+
 def record_heartbeat(*, name: str) -> None:
-    """Note that the periodic job `name` is running now: one upsert, safe when several workers run it at once.
-    Operational state, not an audited change."""
+    """Note that the periodic job `name` is running now, with this process's clock skew against the database's:
+    one upsert, safe when several workers run it at once. Operational state, not an audited change."""
+    skew = clock_skew_seconds()
+    if skew is not None and abs(skew) > settings.FOREWARN_MAX_CLOCK_SKEW_SECONDS:
+        logger.warning("This node's clock is %+.3f s off the database's (%s)", skew, name)
     Heartbeat.objects.bulk_create(
-        [Heartbeat(name=name, beat_at=timezone.now())],
+        [Heartbeat(name=name, beat_at=timezone.now(), clock_skew_seconds=skew)],
         update_conflicts=True,
         unique_fields=["name"],
-        update_fields=["beat_at"],
+        update_fields=["beat_at", "clock_skew_seconds"],
     )

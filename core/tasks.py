@@ -1,13 +1,32 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from core import notifications, services
+from core import notifications, outbox, services  # noqa: F401  (notifications registers its outbox handler)
+
+# Errors that pass: SMTP and sockets (OSError), a database connection lost or refused, the broker gone.
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError, BrokerUnavailable)
+
+
+# A message is done once (locked, run and marked in one transaction), so a transient failure is retried with
+# backoff and a message whose worker died is requeued; what is still pending after that, dispatch_outbox runs.
+@shared_task(
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def run_outbox_message(message_id):
+    return outbox.run_outbox_message(message_id=message_id)
 
 
 @shared_task(ignore_result=True)
-def send_second_factor_notice(user_id, change, at, ip_address=None, details=None):
-    return notifications.send_second_factor_notice(
-        user_id=user_id, change=change, at=at, ip_address=ip_address, details=details
-    )
+def dispatch_outbox():
+    return outbox.dispatch_outbox()
 
 
 @shared_task(ignore_result=True)

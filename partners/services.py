@@ -17,6 +17,7 @@ from django_fsm import TransitionNotAllowed
 
 from core.levels import AccessLevel
 from core.models import AuditEvent
+from core.outbox import outbox_handler, run_after_commit
 from core.roles import (
     COMPLIANCE_OFFICERS,
     PROGRAM_MANAGERS,
@@ -308,12 +309,11 @@ def end_due_suspensions(*, now: datetime | None = None) -> list[int]:
 
 
 def _queue_partner_notice(event_id: int, user_ids: list[int]) -> None:
-    from partners.tasks import send_partner_notice
-
     if user_ids:
-        transaction.on_commit(lambda: send_partner_notice.delay(event_id, user_ids))
+        run_after_commit("partners.partner_notice", event_id=event_id, user_ids=user_ids)
 
 
+@outbox_handler("partners.partner_notice")
 def send_partner_notice(*, event_id: int, user_ids: list[int]) -> int:
     """Email the named people about one audited change of their organisation (its standing, its team)."""
     event = AuditEvent.objects.get(pk=event_id)
@@ -415,11 +415,10 @@ def submit_application(*, data: dict, email_domains, ip_address=None) -> Partner
 
 
 def _queue_duplicate_notice(*, email: str, legal_name: str, reason: str) -> None:
-    from partners.tasks import send_duplicate_application_notice
-
-    transaction.on_commit(lambda: send_duplicate_application_notice.delay(email, legal_name, reason))
+    run_after_commit("partners.duplicate_application_notice", email=email, legal_name=legal_name, reason=reason)
 
 
+@outbox_handler("partners.duplicate_application_notice")
 def send_duplicate_application_notice(*, email: str, legal_name: str, reason: str) -> None:
     """Tell an applicant why their application was not recorded (there is no row to name: nothing was saved)."""
     body = (
@@ -430,11 +429,10 @@ def send_duplicate_application_notice(*, email: str, legal_name: str, reason: st
 
 
 def _queue_application_email(application_id: int, kind: str) -> None:
-    from partners.tasks import send_application_email
-
-    transaction.on_commit(lambda: send_application_email.delay(application_id, kind))
+    run_after_commit("partners.application_email", application_id=application_id, kind=kind)
 
 
+@outbox_handler("partners.application_email")
 def send_application_email(*, application_id: int, kind: str) -> None:
     """Email the applicant: the verification link, or the decision (approved / rejected with the reason)."""
     application = PartnerApplication.objects.get(pk=application_id)
@@ -675,16 +673,11 @@ def invite_member(*, partner: Partner, actor, email: str, role: str) -> Invitati
             target=partner,
             details={"email": email, "role": role, "invitation": invitation.pk, "expires_at": invitation.expires_at},
         )
-        transaction.on_commit(lambda: _send_invitation_task(invitation.pk))
+        run_after_commit("partners.invitation", invitation_id=invitation.pk)
     return invitation
 
 
-def _send_invitation_task(invitation_id: int) -> None:
-    from partners.tasks import send_invitation
-
-    send_invitation.delay(invitation_id)
-
-
+@outbox_handler("partners.invitation")
 def send_invitation(*, invitation_id: int) -> bool:
     """Email a pending invitation's link to the invitee."""
     invitation = Invitation.objects.select_related("partner").get(pk=invitation_id)

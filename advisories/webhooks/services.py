@@ -8,6 +8,7 @@ embargoed content: the title (and CVE ids) only once the advisory is public."""
 
 import base64
 import json
+import logging
 import secrets
 import uuid
 from datetime import datetime
@@ -38,6 +39,8 @@ from partners.models import PartnerStatus
 from partners.selectors import admin_membership
 
 MAX_ENDPOINTS_PER_PARTNER = 10
+
+logger = logging.getLogger(__name__)
 
 
 class WebhookAttemptFailed(Exception):
@@ -294,7 +297,11 @@ def _queue_sends(message_ids: list[int]) -> None:
     from advisories.tasks import send_webhook_message
 
     for message_id in message_ids:
-        send_webhook_message.delay(message_id)
+        try:
+            send_webhook_message.delay(message_id)
+        except Exception:  # the broker is down: the message row waits for requeue_stalled_webhook_messages
+            logger.warning("Broker unavailable: webhook message %s left to the stalled-message requeue", message_id)
+            return
 
 
 def queue_delivery_events(delivery_ids: list[int]) -> list[int]:

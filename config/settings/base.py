@@ -5,6 +5,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 from config.celery_broker import broker_transport
 
@@ -195,6 +196,9 @@ ARTIFACT_MAX_BYTES = env.int("FOREWARN_ARTIFACT_MAX_BYTES", default=20 * 1024 * 
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env.str("DJANGO_EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for the file-based backend
+# For the SMTP backend outside production (a local sink in the fault tests); production reads its own below.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Forewarn <no-reply@forewarn.test>")
 FOREWARN_PORTAL_URL = env.str("FOREWARN_PORTAL_URL", default="http://127.0.0.1:8000")
 
@@ -237,7 +241,18 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # finds the work done (every acks-late task is idempotent).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Two queues (docs/deploy.md "Processes"): release ticks on their own, taken by a worker that does nothing else, so
+# that a burst of notice emails never makes a release late; notices, emails, webhooks and the other periodic work
+# on the default queue. A worker started without --queues takes both (development, tests).
+CELERY_RELEASE_QUEUE = "releases"
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_RELEASE_QUEUE))
+CELERY_TASK_ROUTES = {"advisories.tasks.release_due_waves": {"queue": CELERY_RELEASE_QUEUE}}
 RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
+# Embargo decisions read the database's clock (core/clock.py); a node whose own clock is off by more than this is
+# reported by /readyz, the release heartbeat and release_pipeline_status.
+FOREWARN_EMBARGO_CLOCK = env.str("FOREWARN_EMBARGO_CLOCK", default="database")
+FOREWARN_MAX_CLOCK_SKEW_SECONDS = env.float("FOREWARN_MAX_CLOCK_SKEW_SECONDS", default=2.0)
 SUSPENSION_CHECK_SECONDS = env.float("FOREWARN_SUSPENSION_CHECK_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     "release-due-waves": {
@@ -281,6 +296,26 @@ CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
     "options": {"expire_seconds": max(1, round(AGREEMENT_REMINDER_INTERVAL_SECONDS))},
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
+# The notice outbox's safety net (docs/deploy.md): deliveries not yet notified and immediate notices not yet emailed,
+# older than the grace period (their own task normally runs first) and younger than the maximum age.
+NOTICE_DISPATCH_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_SECONDS", default=30.0)
+NOTICE_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS", default=30.0)
+NOTICE_DISPATCH_MAX_AGE_HOURS = env.float("FOREWARN_NOTICE_DISPATCH_MAX_AGE_HOURS", default=48.0)
+# The outbox of emails that follow a change (core/outbox.py): beat runs what its own task left pending.
+OUTBOX_DISPATCH_SECONDS = env.float("FOREWARN_OUTBOX_DISPATCH_SECONDS", default=30.0)
+OUTBOX_DISPATCH_GRACE_SECONDS = env.float("FOREWARN_OUTBOX_DISPATCH_GRACE_SECONDS", default=30.0)
+OUTBOX_DISPATCH_BATCH_SIZE = 500
+OUTBOX_MAX_ATTEMPTS = env.int("FOREWARN_OUTBOX_MAX_ATTEMPTS", default=20)
+CELERY_BEAT_SCHEDULE["dispatch-outbox"] = {
+    "task": "core.tasks.dispatch_outbox",
+    "schedule": timedelta(seconds=OUTBOX_DISPATCH_SECONDS),
+    "options": {"expire_seconds": max(1, round(OUTBOX_DISPATCH_SECONDS))},
+}
+CELERY_BEAT_SCHEDULE["dispatch-pending-notices"] = {
+    "task": "advisories.tasks.dispatch_pending_notices",
+    "schedule": timedelta(seconds=NOTICE_DISPATCH_SECONDS),
+    "options": {"expire_seconds": max(1, round(NOTICE_DISPATCH_SECONDS))},
+}
 
 # Audit log (docs/audit.md). The keys come from the environment: development values in local and test settings,
 # required in production. An event waits for the sequencer at most about AUDIT_LINK_INTERVAL_SECONDS (it is

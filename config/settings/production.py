@@ -48,6 +48,8 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIM
         "CELERY_VISIBILITY_TIMEOUT_SECONDS must exceed CELERY_TASK_TIME_LIMIT_SECONDS: a message of a task still "
         "running would be redelivered and the task run twice at once."
     )
+if FOREWARN_EMBARGO_CLOCK != "database":  # noqa: F405
+    raise ImproperlyConfigured("FOREWARN_EMBARGO_CLOCK must be 'database' in production: one clock decides embargoes.")
 CACHES = {"default": env.cache("CACHE_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/1"))}
 # One task at a time per worker process: with acks_late no process hoards messages another could run.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -30,3 +30,6 @@ WEBHOOK_ALLOW_LOOPBACK_HTTP = True
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; no collectstatic in tests
 # django-axes logs every login and logout at INFO; in tests that only buries the failures.
 LOGGING = {**LOGGING, "loggers": {**LOGGING.get("loggers", {}), "axes": {"level": "WARNING"}}}  # noqa: F405
+# Tests move time with time_machine, which cannot move PostgreSQL's clock: they decide embargoes by the process
+# clock. tests/advisories/test_embargo_clock.py switches the database clock on (core/clock.py).
+FOREWARN_EMBARGO_CLOCK = "process"

@@ -127,7 +127,7 @@ def test_json_output_names_each_due_wave_and_the_problems():
     assert code == 2
     assert report["status"] == "critical"
     assert [wave["advisory"] for wave in report["due_waves"]] == ["FWN-2026-0043"]
-    assert report["queue_depth"] is None
+    assert report["queue_depths"] == {"releases": None, "celery": None}
     assert len(report["problems"]) == 2
 
 

@@ -111,7 +111,7 @@ def test_the_task_records_each_change_once_at_the_effective_time_and_notifies_on
     ):
         tasks.apply_due_jurisdiction_policies()
         tasks.apply_due_jurisdiction_policies()
-        tasks.send_policy_change_notices(policy.pk)
+        services.send_policy_change_notices(policy_id=policy.pk)
 
     changes = {
         (c.partner.legal_name, c.level_before, c.level_after) for c in PolicyLevelChange.objects.filter(policy=policy)

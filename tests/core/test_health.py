@@ -16,7 +16,7 @@ from tests.storages import NoSpaceLeftStorage, ReadOnlyDiskStorage
 pytestmark = pytest.mark.django_db
 
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
-ALL_OK = {"database": "ok", "broker": "ok", "cache": "ok", "storage": "ok"}
+ALL_OK = {"database": "ok", "clock": "ok", "broker": "ok", "cache": "ok", "storage": "ok"}
 
 
 def private_storage_setting(backend: str, location) -> dict:

@@ -86,7 +86,13 @@ def test_readyz_answers_503_naming_the_storage_when_the_bucket_is_missing(s3, cl
     response = client.get(reverse("readyz"))
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "cache": "ok", "storage": "failed"}
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "clock": "ok",
+        "broker": "ok",
+        "cache": "ok",
+        "storage": "failed",
+    }
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def test_every_procfile_process_runs_under_respawn(procfile):
     lines = [line for line in (REPO_ROOT / procfile).read_text().splitlines() if line.strip()]
 
-    assert {line.split(":", 1)[0] for line in lines} == {"web", "worker", "beat"}
+    assert {line.split(":", 1)[0] for line in lines} == {"web", "release-worker", "worker", "beat"}
     for line in lines:
         assert line.split(":", 1)[1].split()[0] == "bin/respawn", line
 
@@ -24,6 +24,14 @@ def test_every_systemd_unit_in_the_deployment_guide_restarts_its_process():
     units = re.findall(r"```ini\n(.*?)```", guide, flags=re.DOTALL)
     services = [unit for unit in units if "[Service]" in unit]
 
-    assert len(services) >= 3, "a unit for web, worker and beat"
+    assert len(services) >= 4, "a unit for web, the release worker, the worker and beat"
     for unit in services:
         assert "Restart=always" in unit, unit
+
+
+@pytest.mark.parametrize("procfile", ["Procfile", "Procfile.dev"])
+def test_the_release_worker_takes_only_release_ticks_and_the_other_worker_everything_else(procfile):
+    commands = dict(line.split(":", 1) for line in (REPO_ROOT / procfile).read_text().splitlines() if line.strip())
+
+    assert "--queues releases " in commands["release-worker"]
+    assert "--queues celery " in commands["worker"]

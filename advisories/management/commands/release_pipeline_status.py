@@ -8,10 +8,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from django.utils import timezone
 
-from advisories.selectors import due_unreleased_waves
-from advisories.tasks import RELEASE_HEARTBEAT
+from advisories.selectors import due_unreleased_waves, overdue_notices
+from advisories.tasks import RELEASE_HEARTBEAT, release_due_waves
+from core.clock import clock_skew_seconds
 from core.health import broker_queue_depth
-from core.selectors import last_heartbeat
+from core.selectors import heartbeat_clock_skew, last_heartbeat, pending_outbox_messages, skipped_ticks
 
 DEFAULT_MAX_DELAY_SECONDS = 60
 CRITICAL_EXIT_CODE = 2
@@ -19,9 +20,9 @@ CRITICAL_EXIT_CODE = 2
 
 class Command(BaseCommand):
     help = (
-        "Report the last release tick, the due waves not yet released and the broker queue depth. Exits with "
-        f"status {CRITICAL_EXIT_CODE} when a due wave or the last tick is older than --max-delay seconds, or when the "
-        "database or the broker does not answer."
+        "Report the last release tick, the due waves not yet released, the notices not yet sent and the broker queue "
+        f"depth. Exits with status {CRITICAL_EXIT_CODE} when a due wave, an unsent notice or the last tick is older "
+        "than --max-delay seconds, or when the database or the broker does not answer."
     )
 
     def add_arguments(self, parser):
@@ -36,7 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args, max_delay: int, as_json: bool, **options):
         now = timezone.now()
         limit = now - timedelta(seconds=max_delay)
-        queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", "celery")
+        queues = [settings.CELERY_RELEASE_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE]
         problems = []
         try:
             last_tick = last_heartbeat(RELEASE_HEARTBEAT)
@@ -49,9 +50,16 @@ class Command(BaseCommand):
                 }
                 for wave in due_unreleased_waves(now=now)
             ]
+            backlog = {
+                **overdue_notices(older_than=limit),
+                "outbox_messages_pending": pending_outbox_messages(older_than=limit),
+            }
+            skipped = skipped_ticks(release_due_waves.name, since=now - timedelta(hours=1))
+            skipped_lately = skipped_ticks(release_due_waves.name, since=limit)
+            skews = {"this node": clock_skew_seconds(), "release worker": heartbeat_clock_skew(RELEASE_HEARTBEAT)}
         except DatabaseError as error:
             # Monitoring must get a verdict, not a traceback: the database being down is the worst problem of all.
-            last_tick, due = None, []
+            last_tick, due, backlog, skipped, skews = None, [], None, None, {}
             problems.append(f"the database does not answer: {error}".strip())
         else:
             if last_tick is None or last_tick < limit:
@@ -59,10 +67,24 @@ class Command(BaseCommand):
             overdue = [wave for wave in due if wave["scheduled_at"] < limit]
             if overdue:
                 problems.append(f"{len(overdue)} wave(s) due for more than {max_delay} s are not released")
+            for node, skew in skews.items():
+                if skew is not None and abs(skew) > settings.FOREWARN_MAX_CLOCK_SKEW_SECONDS:
+                    problems.append(f"{node}'s clock is {skew:+.3f} s off the database's")
+            if skipped_lately:
+                problems.append(
+                    f"{skipped_lately} release tick(s) expired unrun in the last {max_delay} s: "
+                    "is the release worker busy or down?"
+                )
+            if any(backlog.values()):
+                problems.append(
+                    f"{backlog['deliveries_not_notified']} delivery(ies) not notified, "
+                    f"{backlog['notices_not_emailed']} notice(s) not emailed and "
+                    f"{backlog['outbox_messages_pending']} outbox email(s) not sent for more than {max_delay} s"
+                )
         try:
-            depth = broker_queue_depth(queue)
+            depths = {queue: broker_queue_depth(queue) for queue in queues}
         except Exception as error:
-            depth = None
+            depths = dict.fromkeys(queues)
             problems.append(f"the broker does not answer: {error}")
 
         report = {
@@ -71,8 +93,10 @@ class Command(BaseCommand):
             "last_tick_at": last_tick.isoformat() if last_tick else None,
             "last_tick_age_seconds": round((now - last_tick).total_seconds(), 1) if last_tick else None,
             "due_waves": [{**wave, "scheduled_at": wave["scheduled_at"].isoformat()} for wave in due],
-            "queue": queue,
-            "queue_depth": depth,
+            "skipped_ticks_last_hour": skipped,
+            "clock_skew_seconds": skews,
+            "overdue_notices": backlog,
+            "queue_depths": depths,
             "problems": problems,
         }
         self.stdout.write(json.dumps(report) if as_json else self._as_text(report))
@@ -86,10 +110,21 @@ class Command(BaseCommand):
         else:
             tick = "never"
         lines = [f"last release tick: {tick}", f"due waves not yet released: {len(report['due_waves'])}"]
+        for node, skew in report["clock_skew_seconds"].items():
+            lines.append(f"clock skew against the database ({node}): {'n/a' if skew is None else f'{skew:+.3f} s'}")
+        if report["skipped_ticks_last_hour"] is not None:
+            lines.append(f"release ticks skipped in the last hour: {report['skipped_ticks_last_hour']}")
         lines += [
             f"  {wave['advisory']} {wave['level']} wave, due {wave['scheduled_at']}" for wave in report["due_waves"]
         ]
-        depth = report["queue_depth"]
-        lines.append(f"queue depth ({report['queue']}): {'n/a (broker is not Redis)' if depth is None else depth}")
+        if report["overdue_notices"] is not None:
+            backlog = report["overdue_notices"]
+            lines.append(
+                f"overdue notices: {backlog['deliveries_not_notified']} delivery(ies) not notified, "
+                f"{backlog['notices_not_emailed']} notice(s) not emailed, "
+                f"{backlog['outbox_messages_pending']} outbox email(s) not sent"
+            )
+        for queue, depth in report["queue_depths"].items():
+            lines.append(f"queue depth ({queue}): {'n/a (broker is not Redis)' if depth is None else depth}")
         lines.append(f"status: {report['status'].upper()}")
         return "\n".join(lines)

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -204,3 +205,29 @@ def pytest_runtest_makereport(item, call):
         for name in running.running:
             item.add_report_section(call.when, name, running.log(name)[-20000:])
     return (yield)
+
+
+# The fault tests' SMTP server (bench/smtp_sink.py): slow enough that a fault lands between two emails.
+SMTP_SECONDS_PER_MESSAGE = 0.1
+
+
+def emails_at(sink_log: Path) -> Counter:
+    """Emails the sink accepted, per recipient address."""
+    lines = sink_log.read_text().splitlines() if sink_log.exists() else []
+    return Counter(address for line in lines for address in line.split(" ", 2)[2].split(","))
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    """A real SMTP server on a free port: (port, the file it logs each accepted message to)."""
+    port, log = free_port(), tmp_path / "smtp-sink.txt"
+    sink = subprocess.Popen(
+        [sys.executable, "bench/smtp_sink.py", "--port", str(port), "--log", str(log)]
+        + ["--delay", str(SMTP_SECONDS_PER_MESSAGE)],
+        cwd=REPO_ROOT,
+    )
+    try:
+        yield port, log
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)

@@ -101,7 +101,9 @@ def test_web_workers_and_two_beats_release_a_wave_once_and_the_portal_serves_it(
     processes.start(
         "machine-1", "honcho", "--procfile", "Procfile", "start", "--no-colour", "--concurrency", "worker=2"
     )
-    processes.start("machine-2", "honcho", "--procfile", "Procfile", "start", "--no-colour", "worker", "beat")
+    processes.start(
+        "machine-2", "honcho", "--procfile", "Procfile", "start", "--no-colour", "release-worker", "worker", "beat"
+    )
     wait_until(
         lambda: http_get(base_url, "/healthz")[0] == 200,
         timeout=STARTUP_TIMEOUT_SECONDS,
@@ -115,7 +117,7 @@ def test_web_workers_and_two_beats_release_a_wave_once_and_the_portal_serves_it(
     status, body = http_get(base_url, "/readyz")
     assert (status, json.loads(body)["checks"]) == (
         200,
-        {"database": "ok", "broker": "ok", "cache": "ok", "storage": "ok"},
+        {"database": "ok", "clock": "ok", "broker": "ok", "cache": "ok", "storage": "ok"},
     )
 
     early = make_partner(level=AccessLevel.EARLY)
@@ -180,4 +182,4 @@ def test_web_workers_and_two_beats_release_a_wave_once_and_the_portal_serves_it(
     report = json.loads(pipeline.stdout.strip().splitlines()[-1])
     assert report["status"] == "ok"
     assert report["due_waves"] == []
-    assert isinstance(report["queue_depth"], int)
+    assert all(isinstance(depth, int) for depth in report["queue_depths"].values())

@@ -37,7 +37,13 @@ def test_readyz_answers_within_two_seconds_with_redis_frozen(client, frozen_redi
         liveness_seconds = time.monotonic() - started
 
     assert readiness.status_code == 503
-    assert readiness.json()["checks"] == {"database": "ok", "broker": "failed", "cache": "failed", "storage": "ok"}
+    assert readiness.json()["checks"] == {
+        "database": "ok",
+        "clock": "ok",
+        "broker": "failed",
+        "cache": "failed",
+        "storage": "ok",
+    }
     assert readiness_seconds < 2
     assert liveness.status_code == 200
     assert liveness_seconds < 0.5

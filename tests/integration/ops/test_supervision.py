@@ -56,7 +56,9 @@ def test_a_killed_worker_is_started_again_under_honcho_and_runs_the_next_tick(pr
             "FOREWARN_RESPAWN_DELAY_SECONDS": "1",
         }
     )
-    honcho = processes.start("honcho", "honcho", "--procfile", "Procfile", "start", "--no-colour", "worker", "beat")
+    honcho = processes.start(
+        "honcho", "honcho", "--procfile", "Procfile", "start", "--no-colour", "release-worker", "beat"
+    )
     started = timezone.now()
     wait_until(
         lambda: (last_heartbeat(RELEASE_HEARTBEAT) or started) > started,

@@ -1,0 +1,47 @@
+"""Release ticks are on their own queue, and a tick that expires before the release worker takes it is never
+silent: the worker logs it and records it, and release_pipeline_status fails while one was skipped lately."""
+
+import time
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from advisories.tasks import RELEASE_HEARTBEAT, release_due_waves
+from core.models import SkippedTick
+from core.selectors import last_heartbeat
+from tests.integration.ops.conftest import STARTUP_TIMEOUT_SECONDS, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+# Beat ticks every second and each tick expires after two: this long without a release worker leaves expired ticks.
+WITHOUT_RELEASE_WORKER_SECONDS = 6
+
+
+def test_ticks_that_expire_while_the_release_worker_is_away_are_logged_and_counted(processes):
+    processes.worker("notices", "--queues", "celery", "--pool", "solo")
+    processes.beat()
+    time.sleep(WITHOUT_RELEASE_WORKER_SECONDS)
+    # The default queue's worker never takes a release tick.
+    assert last_heartbeat(RELEASE_HEARTBEAT) is None
+    assert "Task advisories.tasks.release_due_waves[" not in processes.log("notices")
+
+    started = timezone.now()
+    processes.worker("release-worker", "--queues", "releases", "--pool", "solo")
+    wait_until(
+        lambda: (last_heartbeat(RELEASE_HEARTBEAT) or started) > started,
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        what="the release worker to run a tick",
+        processes=processes,
+    )
+    wait_until(
+        lambda: SkippedTick.objects.filter(name=release_due_waves.name).exists(),
+        timeout=10,
+        what="the expired ticks to be recorded",
+        processes=processes,
+    )
+
+    assert "expired before a worker took it" in processes.log("release-worker")
+    with pytest.raises(CommandError, match=r"release tick\(s\) expired unrun"):
+        call_command("release_pipeline_status", "--max-delay", "60")
