@@ -306,9 +306,9 @@ def deliver_due_waves(
     wave_ids: list[int] | None = None,
 ) -> list[int]:
     """The only writer of deliveries: deliver everything `selectors.due_deliveries` says is due at `at` (default:
-    now by the embargo clock, core/clock.py), optionally narrowed to some partners, advisories or waves. One transaction: the advisories concerned are
-    locked first (by id, the order `release_due_waves` takes them in), then the due set is read and the deliveries
-    and grants are written, so that concurrent runs never deliver one wave twice (a database constraint backs it).
+    now by the embargo clock, core/clock.py), optionally narrowed to some partners, advisories or waves. One
+    transaction: the advisories concerned are locked first (by id), then the due set is read and the deliveries and
+    grants are written, so that concurrent runs never deliver one wave twice (a database constraint backs it).
     One `deliveries.created` audit event when anything was delivered; after commit, notices for the deliveries of
     advisories under embargo and of a public release itself. A public advisory delivered later (the public archive)
     is silent. Returns the new delivery ids."""
