@@ -184,6 +184,7 @@ MATRIX = {
     "program:partner_detail": STAFF_PAGE,
     "program:partner_suspend": POST_ONLY,
     "program:partner_reinstate": POST_ONLY,
+    "program:partner_change_level": POST_ONLY,
     "program:partner_remove": POST_ONLY,
     "program:partner_invite": POST_ONLY,
     "program:partner_team_settings": POST_ONLY,
