@@ -7,4 +7,4 @@ class AdvisoriesConfig(AppConfig):
     verbose_name = "Advisories"
 
     def ready(self):
-        from advisories import receivers  # noqa: F401  (connects to partners.signals.standing_changed)
+        from advisories import receivers  # noqa: F401  (connects to partners.signals)

@@ -1,8 +1,8 @@
 from django.dispatch import receiver
 
-from advisories.services import deliver_missed_waves, revoke_partner_grants
+from advisories.services import revoke_partner_grants
 from partners.models import PartnerStatus
-from partners.signals import standing_changed
+from partners.signals import entitlement_changed, standing_changed
 
 
 @receiver(standing_changed, dispatch_uid="advisories.revoke_grants_on_removal")
@@ -11,7 +11,9 @@ def revoke_grants_on_removal(sender, partner_id, new_status, **kwargs):
         revoke_partner_grants(partner_id=partner_id)
 
 
-@receiver(standing_changed, dispatch_uid="advisories.deliver_missed_waves_on_reinstatement")
-def deliver_missed_waves_on_reinstatement(sender, partner_id, new_status, **kwargs):
-    if new_status == PartnerStatus.ACTIVE:
-        deliver_missed_waves(partner_id=partner_id)
+@receiver(entitlement_changed, dispatch_uid="advisories.deliver_due_waves_on_entitlement_change")
+def deliver_due_waves_on_entitlement_change(sender, partner_ids, **kwargs):
+    from advisories.tasks import deliver_due_waves_to_partners
+
+    # The signal is sent after commit: the task reads the committed change.
+    deliver_due_waves_to_partners.delay(sorted(partner_ids))

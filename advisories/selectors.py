@@ -45,10 +45,16 @@ from advisories.need_to_know import (  # noqa: F401 - the need-to-know rule, re-
     visible_advisory_ids,
     with_content_visible,
 )
-from compliance.entitlements import PartnerAccess, entitlement_facts, get_released_object_or_404, released_objects
+from compliance.entitlements import (
+    PartnerAccess,
+    effective_levels,
+    entitlement_facts,
+    get_released_object_or_404,
+    released_objects,
+)
 from compliance.models import JurisdictionPolicy, Violation, ViolationStatus
 from compliance.selectors import Standing, signing_overview
-from core.levels import AccessLevel
+from core.levels import LEVEL_MEANING, AccessLevel
 from partners.models import ApiToken, MemberRole, Partner, PartnerMembership, PartnerStatus
 
 
@@ -497,6 +503,21 @@ DASHBOARD_ITEMS = 10
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """What an organisation without its full level must do next, as told to one member: `sign` (a partner admin:
+    the agreements are in `PartnerDashboard.agreements_to_sign`), `ask_admin` (an analyst), `suspended` or
+    `restricted` (enforcement); `level_once_signed` is what it receives once the agreements are signed."""
+
+    kind: str
+    level_once_signed: AccessLevel
+    admins: list[str]
+
+    @property
+    def receives(self) -> str:
+        return LEVEL_MEANING[self.level_once_signed]
+
+
+@dataclass(frozen=True)
 class PartnerDashboard:
     since: datetime | None
     new_advisories: list
@@ -506,31 +527,54 @@ class PartnerDashboard:
     unread_notice_count: int
     team: list
     api_tokens: list | None
+    next_step: NextStep | None = None
+
+
+def next_step(*, access: PartnerAccess, at: datetime, team: list | None = None) -> NextStep | None:
+    """What the organisation must do to reach the level the program assigned it, read from the entitlement rule's
+    inputs; None when nothing holds it back but its assigned level (or a jurisdiction policy, which no one in the
+    organisation can change)."""
+    facts = entitlement_facts(Partner.objects.filter(pk=access.partner.pk), at)[access.partner.pk]
+    admins = [m.user.get_full_name() or m.user.email for m in team or [] if m.role == MemberRole.ADMIN]
+    once_signed = AccessLevel(min(facts.assigned_level, facts.jurisdiction_cap, facts.enforcement_cap))
+    if facts.status != PartnerStatus.ACTIVE:
+        return NextStep(kind="suspended", level_once_signed=once_signed, admins=admins)
+    if facts.contract_cap < once_signed:
+        kind = "sign" if access.membership.role == MemberRole.ADMIN else "ask_admin"
+        return NextStep(kind=kind, level_once_signed=once_signed, admins=admins)
+    if facts.level == AccessLevel.NONE:
+        return NextStep(kind="restricted", level_once_signed=once_signed, admins=admins)
+    return None
 
 
 def partner_dashboard(*, access: PartnerAccess, user, since: datetime | None, at: datetime) -> PartnerDashboard:
-    """What a partner user should look at first: advisories delivered since `since` (the latest ones on a first
-    visit) that the organisation may still open, required contracts missing or expiring, the user's unread notices,
-    the active team, and (for partner admins only) the organisation's usable API tokens."""
-    advisories = advisories_for_partner(access=access) if access.level > AccessLevel.NONE else Advisory.objects.none()
-    if since is not None:
-        advisories = advisories.filter(delivered_at__gt=since)
+    """What a partner user should look at first: what to do next when the organisation lacks an agreement or is
+    suspended, advisories delivered since `since` (the latest ones on a first visit) that the organisation may
+    still open, required contracts missing or expiring, the user's unread notices, the active team, and (for
+    partner admins only) the organisation's usable API tokens."""
+    new_advisories, new_advisory_count = [], 0
+    if access.level > AccessLevel.NONE:
+        advisories = advisories_for_partner(access=access)
+        if since is not None:
+            advisories = advisories.filter(delivered_at__gt=since)
+        new_advisories, new_advisory_count = list(advisories[:DASHBOARD_ITEMS]), advisories.count()
     (contracts,) = signing_overview(at=at, partners=Partner.objects.filter(pk=access.partner.pk))
     to_sign = [s for s in contracts.standings if s.required and (s.state == Standing.MISSING or s.expiring_soon)]
     unread = Notice.objects.filter(user=user, read_at__isnull=True).select_related("advisory").order_by("-created_at")
     is_admin = access.membership.role == MemberRole.ADMIN
+    team = list(
+        PartnerMembership.objects.filter(partner=access.partner, is_active=True)
+        .select_related("user")
+        .order_by("role", "user__email")
+    )
     return PartnerDashboard(
         since=since,
-        new_advisories=list(advisories[:DASHBOARD_ITEMS]),
-        new_advisory_count=advisories.count(),
+        new_advisories=new_advisories,
+        new_advisory_count=new_advisory_count,
         agreements_to_sign=to_sign,
         unread_notices=list(unread[:DASHBOARD_ITEMS]),
         unread_notice_count=unread.count(),
-        team=list(
-            PartnerMembership.objects.filter(partner=access.partner, is_active=True)
-            .select_related("user")
-            .order_by("role", "user__email")
-        ),
+        team=team,
         api_tokens=list(
             ApiToken.objects.filter(partner=access.partner, revoked_at__isnull=True, expires_at__gt=at).order_by(
                 "expires_at"
@@ -538,6 +582,7 @@ def partner_dashboard(*, access: PartnerAccess, user, since: datetime | None, at
         )
         if is_admin
         else None,
+        next_step=next_step(access=access, team=team, at=at),
     )
 
 
@@ -561,3 +606,100 @@ def public_csaf_advisories() -> QuerySet[Advisory]:
     CSAF provider directory (CSAF requirement 4). Every other advisory is served only to the organisations it was
     released to."""
     return Advisory.objects.filter(status=AdvisoryStatus.PUBLIC, tlp=TLP.CLEAR)
+
+
+# The one delivery path ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueDelivery:
+    """One wave due to one partner at an instant, through `cohort` when the partner is in a cohort of that wave.
+    `public_archive`: the generic wave of an advisory already public before that instant (delivered silently)."""
+
+    partner_id: int
+    wave: ReleaseWave
+    cohort: ReleaseCohort | None = None
+    public_archive: bool = False
+
+
+def _highest_due_wave(
+    *, waves: list[ReleaseWave], level: int, cohort_of: dict[int, ReleaseCohort], at: datetime
+) -> tuple[ReleaseWave, ReleaseCohort | None] | None:
+    """Of an embargoed advisory's released waves (highest level first), the highest the partner may have at `at`:
+    at or below its level, and, when it is in a cohort of that wave, once the cohort's time has come."""
+    for wave in waves:
+        if wave.level > level:
+            continue
+        cohort = cohort_of.get(wave.pk)
+        if cohort is not None and cohort.scheduled_at > at:
+            continue
+        return wave, cohort
+    return None
+
+
+def due_deliveries(
+    *,
+    at: datetime,
+    partner_ids: list[int] | None = None,
+    advisory_ids: list[int] | None = None,
+    wave_ids: list[int] | None = None,
+) -> list[DueDelivery]:
+    """Who is due what at `at`: the one rule every delivery follows (release, cohorts, catch-up after an
+    entitlement change, reconciliation). A partner is due the highest released wave (released at or before `at`)
+    of an advisory under embargo that its effective level at `at` reaches, and whose cohort time (if it is in a
+    cohort of that wave) has come; for a public advisory, the generic wave (the public archive). Nothing the
+    partner already holds at that level or above; never a withdrawn or unreleased advisory. Optionally narrowed to
+    some partners, advisories or waves. A fixed number of queries whatever the number of partners."""
+    waves = ReleaseWave.objects.select_related("advisory").filter(
+        status=WaveStatus.RELEASED,
+        released_at__lte=at,
+        advisory__status__in=(AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC),
+    )
+    if advisory_ids is not None:
+        waves = waves.filter(advisory_id__in=advisory_ids)
+    if wave_ids is not None:
+        waves = waves.filter(pk__in=wave_ids)
+    waves_by_advisory: dict[int, list[ReleaseWave]] = {}
+    for wave in waves.order_by("advisory_id", "-level"):
+        if wave.advisory.status == AdvisoryStatus.PUBLIC and wave.level != AccessLevel.GENERIC:
+            continue  # after the public release, the public archive: generic content only
+        waves_by_advisory.setdefault(wave.advisory_id, []).append(wave)
+    if not waves_by_advisory:
+        return []
+
+    partners = Partner.objects.filter(status=PartnerStatus.ACTIVE)
+    if partner_ids is not None:
+        partners = partners.filter(pk__in=partner_ids)
+    levels = {pk: level for pk, level in effective_levels(partners, at).items() if level >= AccessLevel.GENERIC}
+    if not levels:
+        return []
+
+    wave_pks = [wave.pk for advisory_waves in waves_by_advisory.values() for wave in advisory_waves]
+    cohorts = {cohort.pk: cohort for cohort in ReleaseCohort.objects.filter(wave_id__in=wave_pks)}
+    cohort_of: dict[int, dict[int, ReleaseCohort]] = {}  # partner -> wave -> cohort
+    for cohort_id, partner_id in ReleaseCohort.partners.through.objects.filter(
+        releasecohort_id__in=list(cohorts), partner_id__in=list(levels)
+    ).values_list("releasecohort_id", "partner_id"):
+        cohort = cohorts[cohort_id]
+        cohort_of.setdefault(partner_id, {})[cohort.wave_id] = cohort
+    held: dict[tuple[int, int], int] = {}  # (partner, advisory) -> highest level delivered
+    for partner_id, advisory_id, level in (
+        Delivery.objects.filter(advisory_id__in=list(waves_by_advisory), partner_id__in=list(levels))
+        .values("partner_id", "advisory_id")
+        .annotate(level=Max("level"))
+        .values_list("partner_id", "advisory_id", "level")
+    ):
+        held[(partner_id, advisory_id)] = level
+
+    due = []
+    for advisory_id, advisory_waves in waves_by_advisory.items():
+        for partner_id, level in levels.items():
+            found = _highest_due_wave(waves=advisory_waves, level=level, cohort_of=cohort_of.get(partner_id, {}), at=at)
+            if found is None:
+                continue
+            wave, cohort = found
+            if held.get((partner_id, advisory_id), AccessLevel.NONE) >= wave.level:
+                continue
+            public_archive = wave.advisory.status == AdvisoryStatus.PUBLIC and wave.released_at < at
+            due.append(DueDelivery(partner_id=partner_id, wave=wave, cohort=cohort, public_archive=public_archive))
+    return due

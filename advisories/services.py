@@ -42,14 +42,14 @@ from advisories.webhooks.services import (
     queue_delivery_events,
     queue_publication_events,
 )
-from compliance.entitlements import PartnerAccess, effective_levels, object_level, release_permission_codename
+from compliance.entitlements import PartnerAccess, object_level, release_permission_codename
 from compliance.models import Violation, ViolationKind, ViolationSeverity
 from compliance.services import report_violation
 from core.clock import embargo_now
 from core.levels import AccessLevel
 from core.roles import is_program_manager, require_compliance_officer, require_program_manager
 from core.services import record_audit_event
-from partners.models import Partner, PartnerMembership, PartnerStatus
+from partners.models import Partner, PartnerMembership
 
 logger = logging.getLogger(__name__)
 
@@ -230,86 +230,137 @@ def schedule_advisory(*, actor, advisory: Advisory) -> Advisory:
 # Release ---------------------------------------------------------------------------------------------------------
 
 
-def _grant_released_objects(*, advisory: Advisory, level: int, group_ids: list[int]) -> None:
-    """Bulk-grant the receive permission on the advisory and on its documents and artifacts up to `level`."""
-    released = [
-        (Advisory, [advisory.pk]),
-        (AdvisoryDocument, list(advisory.documents.filter(level__lte=level).values_list("pk", flat=True))),
-        (Artifact, list(advisory.artifacts.filter(level__lte=level).values_list("pk", flat=True))),
-    ]
+def _grant_released_objects(grants: dict[tuple[int, int], list[int]]) -> None:
+    """Bulk-grant, for each (advisory id, level) -> Group ids, the receive permission on the advisory and on its
+    documents and artifacts up to that level. A fixed number of queries whatever the number of advisories."""
+    advisory_ids = {advisory_id for advisory_id, _ in grants}
+    levelled: dict = {AdvisoryDocument: {}, Artifact: {}}  # model -> advisory id -> [(pk, level)]
+    for model, objects in levelled.items():
+        for pk, advisory_id, level in model.objects.filter(advisory_id__in=advisory_ids).values_list(
+            "pk", "advisory_id", "level"
+        ):
+            objects.setdefault(advisory_id, []).append((pk, level))
     permissions = {
         (permission.content_type_id, permission.codename): permission.pk
         for permission in Permission.objects.filter(
-            codename__in=[release_permission_codename(model) for model, _ in released]
+            codename__in=[release_permission_codename(model) for model in (Advisory, AdvisoryDocument, Artifact)]
         )
     }
-    for model, object_ids in released:
-        if not object_ids:
-            continue
+    for model in (Advisory, AdvisoryDocument, Artifact):
         permission_id = permissions[(ContentType.objects.get_for_model(model).pk, release_permission_codename(model))]
         permission_model = get_group_obj_perms_model(model)
+
+        def released(advisory_id, level, model=model):
+            if model is Advisory:
+                return [advisory_id]
+            return [pk for pk, object_level in levelled[model].get(advisory_id, ()) if object_level <= level]
+
         # Ids, not instances: at thousands of partners, setting related instances costs more than the INSERT.
-        permission_model.objects.bulk_create(
-            [
-                permission_model(group_id=group_id, permission_id=permission_id, content_object_id=object_id)
-                for group_id in group_ids
-                for object_id in object_ids
-            ],
-            ignore_conflicts=True,
-            batch_size=5000,
-        )
+        rows = [
+            permission_model(group_id=group_id, permission_id=permission_id, content_object_id=object_id)
+            for (advisory_id, level), group_ids in grants.items()
+            for object_id in released(advisory_id, level)
+            for group_id in group_ids
+        ]
+        if rows:
+            permission_model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
 
 
-def deliver_wave(*, wave: ReleaseWave, partners, at: datetime, cohort: ReleaseCohort | None = None) -> list[int]:
-    """Deliver a released (or releasing) wave to those of `partners` entitled to its level at `at` that hold no
-    delivery of this advisory at this level or above yet. The same path serves a wave's release and a partner who
-    becomes entitled later. Returns the new delivery ids. Runs in the caller's transaction."""
-    levels = effective_levels(partners, at)
-    entitled = {partner_id for partner_id, level in levels.items() if level >= wave.level}
-    if not entitled:
-        return []
-    already = set(
-        Delivery.objects.filter(advisory_id=wave.advisory_id, partner__in=partners, level__gte=wave.level).values_list(
-            "partner_id", flat=True
-        )
-    )
-    recipients = sorted(entitled - already)
-    if not recipients:
-        return []
+def _create_deliveries(due: list[selectors.DueDelivery], *, at: datetime) -> list[int]:
+    """Bulk-create the due deliveries (each with its secret fingerprint token) and bulk-grant the released objects
+    to the partners' Groups, in a fixed number of queries. Returns the new delivery ids, in `due`'s order."""
+    tokens = [secrets.token_hex(32) for _ in due]
     deliveries = Delivery.objects.bulk_create(
         [
             Delivery(
-                wave_id=wave.pk,
-                advisory_id=wave.advisory_id,
-                partner_id=partner_id,
-                level=wave.level,
-                fingerprint_token=secrets.token_hex(32),
-                cohort=cohort,
+                wave_id=item.wave.pk,
+                advisory_id=item.wave.advisory_id,
+                partner_id=item.partner_id,
+                level=item.wave.level,
+                fingerprint_token=token,
+                cohort=item.cohort,
                 delivered_at=at,
+                # The public archive is silent: nothing for the notice outbox (dispatch_pending_notices) to send.
+                notified_at=at if item.public_archive else None,
             )
-            for partner_id in recipients
+            for item, token in zip(due, tokens, strict=True)
         ],
         batch_size=5000,
     )
-    group_of = dict(partners.values_list("pk", "group_id"))
-    _grant_released_objects(
-        advisory=wave.advisory, level=wave.level, group_ids=[group_of[partner_id] for partner_id in recipients]
-    )
+    group_of = dict(Partner.objects.filter(pk__in={item.partner_id for item in due}).values_list("pk", "group_id"))
+    grants: dict[tuple[int, int], list[int]] = {}
+    for item in due:
+        grants.setdefault((item.wave.advisory_id, item.wave.level), []).append(group_of[item.partner_id])
+    _grant_released_objects(grants)
     if all(delivery.pk is not None for delivery in deliveries):  # the database returned the new ids
         return [delivery.pk for delivery in deliveries]
-    return list(Delivery.objects.filter(wave=wave, partner_id__in=recipients).values_list("id", flat=True))
+    id_of = dict(Delivery.objects.filter(fingerprint_token__in=tokens).values_list("fingerprint_token", "pk"))
+    return [id_of[token] for token in tokens]
+
+
+def deliver_due_waves(
+    *,
+    at: datetime | None = None,
+    partner_ids: list[int] | None = None,
+    advisory_ids: list[int] | None = None,
+    wave_ids: list[int] | None = None,
+) -> list[int]:
+    """The only writer of deliveries: deliver everything `selectors.due_deliveries` says is due at `at` (default:
+    now by the embargo clock, core/clock.py), optionally narrowed to some partners, advisories or waves. One
+    transaction: the advisories concerned are locked first (by id), then the due set is read and the deliveries and
+    grants are written, so that concurrent runs never deliver one wave twice (a database constraint backs it).
+    One `deliveries.created` audit event when anything was delivered; after commit, notices for the deliveries of
+    advisories under embargo and of a public release itself. A public advisory delivered later (the public archive)
+    is silent. Returns the new delivery ids."""
+    with transaction.atomic():
+        at = at or embargo_now()
+        advisories = Advisory.objects.select_for_update().filter(
+            status__in=(AdvisoryStatus.RELEASED, AdvisoryStatus.PUBLIC)
+        )
+        if advisory_ids is not None:
+            advisories = advisories.filter(pk__in=advisory_ids)
+        if wave_ids is not None:
+            advisories = advisories.filter(pk__in=ReleaseWave.objects.filter(pk__in=wave_ids).values("advisory_id"))
+        locked = list(advisories.order_by("pk").values_list("pk", flat=True))
+        if not locked:
+            return []
+        due = selectors.due_deliveries(at=at, partner_ids=partner_ids, advisory_ids=locked, wave_ids=wave_ids)
+        if not due:
+            return []
+        delivery_ids = _create_deliveries(due, at=at)
+        archive = sum(item.public_archive for item in due)
+        record_audit_event(
+            actor=None,
+            action="deliveries.created",
+            details={
+                "deliveries": len(due),
+                "public_archive": archive,
+                "partners": len({item.partner_id for item in due}),
+                "advisories": sorted({item.wave.advisory.identifier for item in due}),
+                "at": at.isoformat(),
+            },
+        )
+        announced = [pk for pk, item in zip(delivery_ids, due, strict=True) if not item.public_archive]
+        if announced:
+            transaction.on_commit(lambda: _queue_release_notices(announced))
+    return delivery_ids
+
+
+def reconcile_deliveries(*, embargoed_only: bool = False, now: datetime | None = None) -> list[int]:
+    """The safety net of the one delivery path: deliver whatever is due and missing (a lost task message, a cap or
+    agreement that ended by the clock), to every partner; for advisories still under embargo only, or for all
+    (the public archive too). Returns the new delivery ids."""
+    advisory_ids = None
+    if embargoed_only:
+        advisory_ids = list(Advisory.objects.filter(status=AdvisoryStatus.RELEASED).values_list("pk", flat=True))
+    return deliver_due_waves(at=now, advisory_ids=advisory_ids)
 
 
 def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
-    """Release one locked, due wave: deliveries and grants for every entitled partner, the wave marked released,
-    the advisory's status advanced, an audit event. Returns the new delivery ids."""
+    """Release one locked, due wave (its advisory locked too): the wave marked released, the advisory's status
+    advanced, then the deliveries due by the one delivery path (partners of a cohort still to come wait for it),
+    an audit event. Returns the new delivery ids."""
     advisory = wave.advisory
-    # Partners of a cohort still to come receive the wave at their cohort's time (release_due_cohorts).
-    later = ReleaseCohort.partners.through.objects.filter(
-        releasecohort__wave=wave, releasecohort__released_at__isnull=True
-    ).values("partner_id")
-    partners = Partner.objects.filter(status=PartnerStatus.ACTIVE).exclude(pk__in=later)
-    delivery_ids = deliver_wave(wave=wave, partners=partners, at=at)
     wave.mark_released()
     wave.released_at = at
     wave.save(update_fields=["status", "released_at"])
@@ -322,6 +373,7 @@ def release_wave(*, wave: ReleaseWave, at: datetime) -> list[int]:
     if became_public:
         # Written in the release's transaction (the outbox), sent after commit.
         queue_publication_events(advisory_id=advisory.pk)
+    delivery_ids = deliver_due_waves(at=at, advisory_ids=[advisory.pk])
     record_audit_event(
         actor=None,
         action="wave.released",
@@ -387,31 +439,54 @@ def release_due_waves(*, now: datetime | None = None) -> list[int]:
             if wave is None:  # released or moved by a transaction that committed after the advisory was chosen
                 continue
             wave.advisory = advisory
-            delivery_ids = release_wave(wave=wave, at=at)
-            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
+            release_wave(wave=wave, at=at)
         released.append(wave.pk)
     release_due_cohorts(now=now)
     return released
 
 
 def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
-    """Deliver every cohort whose time has come, of a wave already released, each in its own transaction (locked
-    with skip_locked like waves, so concurrent runs never deliver a cohort twice). Returns the cohort ids."""
+    """Deliver every cohort whose time has come, of a wave already released, each in its own transaction (its
+    advisory, then the cohort, locked with skip_locked like waves, so concurrent runs never deliver a cohort twice).
+    Returns the cohort ids."""
     released = []
     while True:
         with transaction.atomic():
             at = now or embargo_now()
+            # The advisory first, then its cohort (docs/architecture.md, "Locks"), both skipped when a concurrent
+            # run holds them.
+            due_cohorts = ReleaseCohort.objects.filter(
+                released_at__isnull=True, scheduled_at__lte=at, wave__status=WaveStatus.RELEASED
+            )
+            advisory = (
+                Advisory.objects.select_for_update(skip_locked=True)
+                .filter(pk__in=due_cohorts.values("wave__advisory_id"))
+                .annotate(
+                    first_due=Subquery(
+                        due_cohorts.filter(wave__advisory=OuterRef("pk"))
+                        .order_by("scheduled_at")
+                        .values("scheduled_at")[:1]
+                    )
+                )
+                .order_by("first_due", "pk")
+                .first()
+            )
+            if advisory is None:
+                return released
             cohort = (
-                ReleaseCohort.objects.select_for_update(skip_locked=True, of=("self",))
+                due_cohorts.select_for_update(skip_locked=True, of=("self",))
                 .select_related("wave__advisory")
-                .filter(released_at__isnull=True, scheduled_at__lte=at, wave__status=WaveStatus.RELEASED)
+                .filter(wave__advisory=advisory)
                 .order_by("scheduled_at", "pk")
                 .first()
             )
-            if cohort is None:
-                return released
-            partners = Partner.objects.filter(status=PartnerStatus.ACTIVE, pk__in=cohort.partners.values("pk"))
-            delivery_ids = deliver_wave(wave=cohort.wave, partners=partners, at=at, cohort=cohort)
+            if cohort is None:  # delivered by a transaction that committed after the advisory was chosen
+                continue
+            delivery_ids = deliver_due_waves(
+                at=at,
+                partner_ids=list(cohort.partners.values_list("pk", flat=True)),
+                advisory_ids=[cohort.wave.advisory_id],
+            )
             cohort.released_at = at
             cohort.save(update_fields=["released_at"])
             record_audit_event(
@@ -426,7 +501,6 @@ def release_due_cohorts(*, now: datetime | None = None) -> list[int]:
                     "deliveries": len(delivery_ids),
                 },
             )
-            transaction.on_commit(lambda ids=delivery_ids: _queue_release_notices(ids))
         released.append(cohort.pk)
 
 
@@ -1052,32 +1126,6 @@ def _plan_summary(waves) -> dict[str, str]:
         AccessLevel(wave.level).label: f"{wave.scheduled_at.isoformat()} ({wave.status})"
         for wave in sorted(waves, key=lambda w: -w.level)
     }
-
-
-def deliver_missed_waves(*, partner_id: int, now: datetime | None = None) -> list[int]:
-    """Deliver to one partner the released waves of advisories still under embargo that it is entitled to now but
-    did not receive (e.g. it was suspended when they released), through the release path. Public advisories are not
-    caught up: their content is public. Returns the new delivery ids; notices are queued after commit."""
-    at = now or timezone.now()
-    partners = Partner.objects.filter(pk=partner_id)
-    delivery_ids = []
-    with transaction.atomic():
-        waves = (
-            ReleaseWave.objects.select_related("advisory")
-            .filter(status=WaveStatus.RELEASED, advisory__status=AdvisoryStatus.RELEASED)
-            .order_by("advisory_id", "-level")
-        )
-        for wave in waves:
-            delivery_ids += deliver_wave(wave=wave, partners=partners, at=at)
-        if delivery_ids:
-            record_audit_event(
-                actor=None,
-                action="partner.missed_waves_delivered",
-                target=partners.get(),
-                details={"deliveries": len(delivery_ids)},
-            )
-            transaction.on_commit(lambda: _queue_release_notices(delivery_ids))
-    return delivery_ids
 
 
 # Leak investigations ---------------------------------------------------------------------------------------------

@@ -17,6 +17,17 @@ def release_due_waves():
     return len(services.release_due_waves())
 
 
+# Idempotent: the one delivery path never delivers a wave twice (locked, and a database constraint).
+@shared_task(ignore_result=True, acks_late=True)
+def deliver_due_waves_to_partners(partner_ids):
+    return len(services.deliver_due_waves(partner_ids=partner_ids))
+
+
+@shared_task(ignore_result=True, acks_late=True)
+def reconcile_deliveries(embargoed_only=False):
+    return len(services.reconcile_deliveries(embargoed_only=embargoed_only))
+
+
 # Idempotent (each delivery is notified once, each notice emailed once), so a transient failure is retried with
 # backoff, and a message whose worker died is requeued; whatever is still pending after that is found by
 # `dispatch_pending_notices`: never lost.

@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -24,6 +23,7 @@ from advisories.handling import HANDLING_TERMS, TLP_MEANING
 from advisories.models import LeakIncident
 from advisories.protection import selectors as protection_selectors
 from compliance.entitlements import partner_access
+from core.clock import embargo_now
 from core.http import client_ip, user_agent
 from core.levels import AccessLevel
 from core.markdown import render_markdown
@@ -31,11 +31,16 @@ from core.roles import is_compliance_officer
 from partners.models import Partner
 
 ADVISORIES_PER_PAGE = 25
+NEXT_STEP_SIGNING = ("sign", "ask_admin")
 
 
-def partner_view(view):
+def partner_view(view=None, *, landing: bool = False):
     """Partner pages: log in first; anyone who is not an active partner member gets 404 (staff included); members of
-    an organisation without access get a clear refusal."""
+    an organisation without access get a clear refusal. A `landing` page (the advisory list, where the navigation
+    and the first login lead) sends an organisation that has yet to sign its agreements to the dashboard, which
+    says what to do next, instead of refusing."""
+    if view is None:
+        return lambda view: partner_view(view, landing=landing)
 
     @login_required
     @wraps(view)
@@ -45,6 +50,10 @@ def partner_view(view):
             raise Http404("No such page.")
         request.partner_access = access  # the navigation reuses it
         if access.level == AccessLevel.NONE:
+            if landing:
+                step = selectors.next_step(access=access, at=embargo_now())
+                if step is not None and step.kind in NEXT_STEP_SIGNING:
+                    return redirect("advisories:dashboard")
             return render(request, "advisories/no_access.html", {"partner": access.partner}, status=403)
         return view(request, access, *args, **kwargs)
 
@@ -52,7 +61,7 @@ def partner_view(view):
 
 
 @require_GET
-@partner_view
+@partner_view(landing=True)
 def advisory_list(request, access):
     search = request.GET.get("q", "")
     advisories = selectors.advisories_for_partner(access=access, search=search)
@@ -352,7 +361,7 @@ LAST_VISIT_SESSION_KEY = "portal_dashboard_since"
 def dashboard(request, access):
     """The partner's landing page. "New" means delivered since the previous visit; the reference stays fixed for
     the whole session, so reloading the page does not hide what was new when the session began."""
-    now = timezone.now()
+    now = embargo_now()
     previous = services.record_portal_visit(user=request.user, at=now)
     if LAST_VISIT_SESSION_KEY not in request.session:
         request.session[LAST_VISIT_SESSION_KEY] = previous.isoformat() if previous else ""

@@ -14,7 +14,7 @@ What it builds, and why deliveries are not 5,000 x 2,000 (see bench/README.md fo
   default), so an advisory goes to the organisations that were members and entitled at its release, as the
   release service does; the average advisory reaches about 420 organisations, not 2,000.  Each organisation
   receives one delivery per advisory at its level, with the object permissions for the advisory and its documents
-  and artifacts up to that level (django-guardian direct foreign-key tables), as `deliver_wave` grants them.
+  and artifacts up to that level (django-guardian direct foreign-key tables), as `deliver_due_waves` grants them.
 - Download history: an advisory page view for 90 % (early), 60 % (standard) and 15 % (generic) of deliveries, and a
   download of each file within reach for half of the early and standard deliveries, by a member of the
   organisation, within three days of delivery.

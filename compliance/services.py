@@ -44,7 +44,7 @@ from core.roles import (
 from core.services import record_audit_event
 from partners import services as partner_services
 from partners.models import MemberRole, Partner, PartnerMembership, PartnerStatus
-from partners.signals import standing_changed
+from partners.signals import entitlement_changed
 
 
 def publish_contract_version(
@@ -184,11 +184,16 @@ def record_agreement(
             },
             ip_address=ip_address,
         )
-        # The organisation may be entitled to more from now on (e.g. re-signed after expiry): higher layers catch
-        # up what it missed through the one documented signal. Access itself never waits for this.
-        partner_id, status = partner.pk, partner.status
-        transaction.on_commit(lambda: standing_changed.send(sender=Partner, partner_id=partner_id, new_status=status))
+        # The organisation may be entitled to more from now on (first signature, renewal after expiry): higher
+        # layers deliver what became due through the one documented signal. Access itself never waits for this.
+        _announce_entitlement_change([partner.pk])
     return agreement
+
+
+def _announce_entitlement_change(partner_ids: list[int]) -> None:
+    """After commit, tell higher layers that these organisations may be entitled to more than before."""
+    if partner_ids:
+        transaction.on_commit(lambda: entitlement_changed.send(sender=Partner, partner_ids=list(partner_ids)))
 
 
 def sign_agreement(
@@ -779,6 +784,8 @@ def _overturn_effect(*, action: EnforcementAction, actor, decision: str, at: dat
         action.ends_at is None or action.ends_at > at
     ):
         action.ends_at = at
+    if action.kind == EnforcementKind.LEVEL_CAP:
+        _announce_entitlement_change([action.partner_id])
     if action.kind == EnforcementKind.SUSPENSION:
         partner = Partner.objects.get(pk=action.partner_id)
         if partner.status == PartnerStatus.SUSPENDED:
@@ -903,6 +910,7 @@ def apply_due_jurisdiction_policies(*, now: datetime | None = None) -> list[int]
                 if before[pk] != after[pk]
             ]
             PolicyLevelChange.objects.bulk_create(changes, ignore_conflicts=True)
+            _announce_entitlement_change([c.partner_id for c in changes if c.level_after > c.level_before])
             policy.applied_at = at
             policy.save(update_fields=["applied_at"])
             record_audit_event(

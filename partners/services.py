@@ -43,7 +43,7 @@ from partners.models import (
     PartnerStatus,
 )
 from partners.selectors import admin_membership, api_token_digest
-from partners.signals import standing_changed
+from partners.signals import entitlement_changed, standing_changed
 
 # Partners ---------------------------------------------------------------------------------------------------------
 
@@ -227,6 +227,9 @@ def _change_standing(
         transaction.on_commit(
             lambda: standing_changed.send(sender=Partner, partner_id=partner.pk, new_status=new_status)
         )
+        if new_status == PartnerStatus.ACTIVE:
+            # Reinstated: entitled again to what is due (never before its cohort time, never above its level).
+            transaction.on_commit(lambda: entitlement_changed.send(sender=Partner, partner_ids=[partner.pk]))
         _queue_partner_notice(event.pk, admin_ids)
     return partner
 
@@ -258,6 +261,39 @@ def remove_partner(*, partner: Partner, actor, reason: str) -> Partner:
     return _change_standing(
         partner=partner, actor=actor, transition_name="remove", reason=reason, action="partner.removed"
     )
+
+
+ASSIGNABLE_LEVELS = (AccessLevel.GENERIC, AccessLevel.STANDARD, AccessLevel.EARLY)
+
+
+def change_assigned_level(*, partner: Partner, level: int, actor, reason: str) -> Partner:
+    """Change the level the program assigns to an organisation, with a written reason. Contracts, jurisdiction and
+    enforcement may still cap it lower (the entitlement rule); a raised level delivers what became due after commit.
+    Refuses anyone but program managers, a level other than generic, standard or early, the level it already has,
+    a missing reason and a removed organisation."""
+    require_program_manager(actor)
+    if level not in ASSIGNABLE_LEVELS:
+        raise ValidationError({"level": "Choose generic, standard or early."})
+    if not reason or not reason.strip():
+        raise ValidationError({"reason": "A written reason is required."})
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        if partner.status == PartnerStatus.REMOVED:
+            raise ValidationError("A removed organisation's level cannot change.")
+        previous = partner.assigned_level
+        if previous == level:
+            raise ValidationError({"level": f"The organisation is already assigned {AccessLevel(level).label}."})
+        partner.assigned_level = level
+        partner.save(update_fields=["assigned_level"])
+        record_audit_event(
+            actor=actor,
+            action="partner.level_changed",
+            target=partner,
+            details={"from": AccessLevel(previous).label, "to": AccessLevel(level).label, "reason": reason.strip()},
+        )
+        if level > previous:
+            transaction.on_commit(lambda: entitlement_changed.send(sender=Partner, partner_ids=[partner.pk]))
+    return partner
 
 
 def end_due_suspensions(*, now: datetime | None = None) -> list[int]:

@@ -81,7 +81,7 @@ def accept_invitation(request, token):
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, f"Welcome to Forewarn, {user.email}.")
-            return redirect("advisories:list")
+            return redirect("advisories:dashboard")
     status = 400 if form.errors else 200
     return render(request, "partners/accept_invitation.html", {"form": form, "invitation": invitation}, status=status)
 

@@ -60,6 +60,12 @@ class SuspendForm(ReasonForm):
     until = UTCDateTimeField(required=False, label="Until (UTC, optional)")
 
 
+class LevelChangeForm(ReasonForm):
+    level = forms.TypedChoiceField(
+        coerce=int, label="Assigned level", choices=[(level.value, level.label) for level in AccessLevel if level]
+    )
+
+
 class InviteForm(forms.Form):
     email = forms.EmailField()
     role = forms.ChoiceField(choices=[("admin", "Partner admin"), ("analyst", "Partner analyst")])

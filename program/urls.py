@@ -28,6 +28,7 @@ urlpatterns = [
     path("partners/<int:partner_id>/reinstate/", views.partner_reinstate, name="partner_reinstate"),
     path("partners/<int:partner_id>/remove/", views.partner_remove, name="partner_remove"),
     path("partners/<int:partner_id>/invite/", views.partner_invite, name="partner_invite"),
+    path("partners/<int:partner_id>/level/", views.partner_change_level, name="partner_change_level"),
     path("partners/<int:partner_id>/team/", views.partner_team_settings, name="partner_team_settings"),
     path(
         "partners/<int:partner_id>/members/<int:membership_id>/reset-second-factor/",

@@ -219,6 +219,8 @@ def partner_detail(request, partner_id):
         "reason_form": forms.ReasonForm(),
         "remove_form": forms.ReasonForm(auto_id="remove_%s"),
         "invite_form": forms.InviteForm(),
+        "level_form": forms.LevelChangeForm(initial={"level": partner.assigned_level}, auto_id="level_%s"),
+        "may_change_level": has_staff_role(request.user, PROGRAM_MANAGERS),
         "team_form": forms.TeamSettingsForm(
             initial={
                 "seat_limit": partner.seat_limit,
@@ -331,6 +333,25 @@ def partner_remove(request, partner):
         lambda: partner_services.remove_partner(partner=partner, actor=request.user, reason=reason),
         f"{partner} is removed from the program.",
     )
+
+
+@require_POST
+@manager_view
+def partner_change_level(request, partner_id):
+    partner = get_object_or_404(Partner, pk=partner_id)
+    form = forms.LevelChangeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a level and give a reason.")
+    else:
+        level = form.cleaned_data["level"]
+        _run(
+            request,
+            lambda: partner_services.change_assigned_level(
+                partner=partner, level=level, actor=request.user, reason=form.cleaned_data["reason"]
+            ),
+            f"{partner} is now assigned {AccessLevel(level).label}.",
+        )
+    return redirect("program:partner_detail", partner.pk)
 
 
 @_partner_action

@@ -278,6 +278,21 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expire_seconds": tick_expiry(SUSPENSION_CHECK_SECONDS)},
     },
 }
+# The one delivery path's safety net (docs/architecture.md, "Release and the one delivery path"): what is due and
+# missing is delivered within these intervals, for advisories under embargo and for all (the public archive).
+RECONCILE_DELIVERIES_SECONDS = env.float("FOREWARN_RECONCILE_DELIVERIES_SECONDS", default=60.0)
+RECONCILE_ALL_DELIVERIES_SECONDS = env.float("FOREWARN_RECONCILE_ALL_DELIVERIES_SECONDS", default=3600.0)
+CELERY_BEAT_SCHEDULE["reconcile-embargoed-deliveries"] = {
+    "task": "advisories.tasks.reconcile_deliveries",
+    "schedule": timedelta(seconds=RECONCILE_DELIVERIES_SECONDS),
+    "kwargs": {"embargoed_only": True},
+    "options": {"expire_seconds": max(1, round(RECONCILE_DELIVERIES_SECONDS))},
+}
+CELERY_BEAT_SCHEDULE["reconcile-all-deliveries"] = {
+    "task": "advisories.tasks.reconcile_deliveries",
+    "schedule": timedelta(seconds=RECONCILE_ALL_DELIVERIES_SECONDS),
+    "options": {"expire_seconds": max(1, round(RECONCILE_ALL_DELIVERIES_SECONDS))},
+}
 # Partners who chose the daily digest get it once a day at this UTC hour.
 NOTICE_DIGEST_HOUR_UTC = env.int("FOREWARN_NOTICE_DIGEST_HOUR_UTC", default=6)
 CELERY_BEAT_SCHEDULE["send-notice-digests"] = {

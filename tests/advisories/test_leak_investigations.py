@@ -27,7 +27,6 @@ from advisories.sample_texts import MAIL_SERVER
 from compliance.models import Violation, ViolationKind, ViolationStatus
 from core.levels import AccessLevel
 from core.models import AuditEvent
-from partners.models import Partner
 from tests.factories import ArtifactFactory, WaveFactory
 
 
@@ -329,9 +328,7 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(released, make_partner, 
         partner = make_partner(level=AccessLevel.STANDARD)
         reader = Client()
         reader.force_login(member_of(partner))
-        services.deliver_wave(
-            wave=released.waves.get(), partners=Partner.objects.filter(pk=partner.pk), at=timezone.now()
-        )
+        services.deliver_due_waves(partner_ids=[partner.pk])
         _read_page(reader, released)
 
     assert queries_for_detail() == few

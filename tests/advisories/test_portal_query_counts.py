@@ -62,16 +62,16 @@ def test_list_shows_the_most_recently_delivered_advisory_first(early_client):
 def test_advisory_delivered_again_at_a_higher_level_is_listed_once_at_its_latest_delivery(
     client, make_partner, member_of
 ):
-    partner = make_partner(level=AccessLevel.GENERIC)
+    partner = make_partner(level=AccessLevel.STANDARD)
     client.force_login(member_of(partner))
     upgraded, other = AdvisoryFactory(), AdvisoryFactory()
-    _release(upgraded, AccessLevel.GENERIC)
-    _release(other, AccessLevel.GENERIC)
+    _release(upgraded, AccessLevel.STANDARD)
+    _release(other, AccessLevel.STANDARD)
     Partner.objects.filter(pk=partner.pk).update(assigned_level=AccessLevel.EARLY)
     later = timezone.now() + timedelta(hours=1)
-    with time_machine.travel(later):
-        wave = WaveFactory(advisory=upgraded, level=AccessLevel.EARLY, scheduled_at=later)
-        services.deliver_wave(wave=wave, partners=Partner.objects.filter(pk=partner.pk), at=later)
+    with time_machine.travel(later, tick=False):
+        WaveFactory(advisory=upgraded, level=AccessLevel.EARLY, scheduled_at=later)
+        services.release_due_waves()
 
     page = client.get(reverse("advisories:list")).context["page"]
 

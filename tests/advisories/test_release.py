@@ -234,13 +234,13 @@ def test_release_notices_are_sent_once_per_delivery(advisory, program, django_ca
 
 @pytest.mark.django_db
 def test_a_partner_entitled_after_release_receives_the_wave_through_the_same_path(advisory, program):
-    wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
+    WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
     services.release_due_waves()
     late = program["suspended"]
     late.reinstate()
     late.save()
 
-    services.deliver_wave(wave=wave, partners=Partner.objects.filter(pk=late.pk), at=timezone.now())
+    services.deliver_due_waves(partner_ids=[late.pk])
 
     assert (late.pk, AccessLevel.EARLY) in _delivered(advisory)
     assert ArtifactGroupObjectPermission.objects.filter(group=late.group).count() == 2

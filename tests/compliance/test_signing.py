@@ -16,8 +16,7 @@ from compliance import services
 from compliance.models import Agreement
 from core.levels import AccessLevel
 from core.models import AuditEvent
-from partners.models import PartnerStatus
-from partners.signals import standing_changed
+from partners.signals import entitlement_changed
 from tests.factories import (
     AdvisoryFactory,
     ArtifactFactory,
@@ -297,19 +296,20 @@ def test_downloads_stop_at_the_second_the_agreement_expires_and_resume_when_the_
 
 
 @pytest.mark.django_db
-def test_signing_tells_higher_layers_after_commit_that_the_organisations_standing_changed(
+def test_signing_tells_higher_layers_after_commit_that_the_organisations_entitlement_changed(
     admin_client, partner, nda_v2, django_capture_on_commit_callbacks
 ):
     received = []
 
-    def receiver(sender, partner_id, new_status, **kwargs):
-        received.append((partner_id, new_status))
+    def receiver(sender, partner_ids, **kwargs):
+        received.append(partner_ids)
 
-    standing_changed.connect(receiver, dispatch_uid="test-signing-standing")
+    entitlement_changed.connect(receiver, dispatch_uid="test-signing-entitlement")
     try:
         with django_capture_on_commit_callbacks(execute=True):
             admin_client.post(_sign_url(nda_v2), _signature(nda_v2.text_sha256))
+            assert received == []  # not before commit
     finally:
-        standing_changed.disconnect(dispatch_uid="test-signing-standing")
+        entitlement_changed.disconnect(dispatch_uid="test-signing-entitlement")
 
-    assert received == [(partner.pk, PartnerStatus.ACTIVE)]
+    assert received == [[partner.pk]]

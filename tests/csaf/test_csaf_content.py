@@ -17,7 +17,6 @@ from advisories.csaf.builder import advice_section, csaf_filename, sorted_keys
 from advisories.models import Advisory
 from advisories.validators import parse_affected_products
 from core.levels import AccessLevel
-from partners.models import Partner
 from tests.factories import AdvisoryFactory, DocumentFactory, WaveFactory
 from tests.program.conftest import CRITICAL_VECTOR, as_input
 
@@ -193,8 +192,9 @@ def test_a_copy_without_any_delivery_row_is_still_dated(make_partner, member_of,
     """Defensive: an organisation granted the advisory without a delivery row still gets a valid document."""
     advisory = AdvisoryFactory()
     partner = make_partner(level=AccessLevel.EARLY)
-    wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
-    services.deliver_wave(wave=wave, partners=Partner.objects.filter(pk=partner.pk), at=timezone.now())
+    WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
+    services.release_due_waves()
+    assert advisory.deliveries.filter(partner=partner).exists()
     advisory.deliveries.all().delete()
 
     document = _document(partner, member_of, advisory)

@@ -105,7 +105,7 @@ def test_accepting_creates_the_account_and_membership_and_logs_in(client, team):
     response = _accept(client, invitation)
 
     assert response.status_code == 302
-    assert response.url == reverse("advisories:list")
+    assert response.url == reverse("advisories:dashboard")
     user = get_user_model().objects.get(email="new@kestrel.test")
     assert user.check_password(PASSWORD)
     assert user.membership.partner == team.partner

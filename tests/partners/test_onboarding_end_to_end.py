@@ -113,7 +113,7 @@ def test_an_applicant_becomes_a_partner_admin_and_signs_in_over_http(
         invitation_path, {"password": "kestrel-harbour-2026!", "password_again": "kestrel-harbour-2026!"}, follow=True
     )
     # Every account needs a second factor before anything else: the new admin enrols an authenticator app.
-    assert response.redirect_chain[-1][0] == f"{reverse('mfa_setup')}?next={reverse('advisories:list')}"
+    assert response.redirect_chain[-1][0] == f"{reverse('mfa_setup')}?next={reverse('advisories:dashboard')}"
     device = TOTPDevice.objects.get(user__email="aino@osprey.test", confirmed=False)
     code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
     codes_page = invitee.post(reverse("mfa_setup"), {"token": code, "next": reverse("advisories:list")})

@@ -101,15 +101,19 @@ def reference_level(spec: OrganisationSpec, world: World, at, step_index) -> int
 
 
 def reference_release(world: World, at, step_index, released: set):
-    """Waves due at `at` release in order, earliest level first; an organisation receives a wave when entitled to
-    its level then and holding no delivery at that level or above."""
+    """Waves due at `at` release in order, earliest level first. Each release delivers what is due then (the one
+    delivery path): to an organisation entitled to at least one released wave, the highest such wave (after the
+    public release, the generic one only), unless it holds a delivery at that level or above."""
     for level in (EARLY, STANDARD, GENERIC):
         if level in world.waves and level not in released and _minutes(world.waves[level]) <= at:
             released.add(level)
             for index, spec in enumerate(world.organisations):
                 held = world.deliveries.setdefault(index, set())
-                if reference_level(spec, world, at, step_index) >= level and not any(h >= level for h in held):
-                    held.add(level)
+                entitled = reference_level(spec, world, at, step_index)
+                waves = {GENERIC} if GENERIC in released else released
+                due = max((wave for wave in waves if wave <= entitled), default=None)
+                if due is not None and not any(h >= due for h in held):
+                    held.add(due)
 
 
 def reference_visible(world: World, index, object_level, at, step_index) -> bool:

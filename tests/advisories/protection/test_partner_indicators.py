@@ -10,12 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisories import services as advisory_services
-from advisories.models import PartnerIndicator, ReleaseWave
+from advisories.models import PartnerIndicator
 from advisories.protection import services
 from compliance.entitlements import partner_access
 from core.models import AuditEvent
 from core.roles import COMPLIANCE_OFFICERS
-from partners.models import Partner
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -171,9 +170,7 @@ def test_portal_answers_404_when_the_organisation_did_not_receive_the_advisory(c
 
 def test_partner_sees_only_its_own_indicators(client, received, advisory, make_partner, member_of):
     other = make_partner(legal_name="Second Receiver")
-    advisory_services.deliver_wave(
-        wave=ReleaseWave.objects.get(advisory=advisory), partners=Partner.objects.filter(pk=other.pk), at=timezone.now()
-    )
+    advisory_services.deliver_due_waves(partner_ids=[other.pk])
     submit(partner_access(member_of(other)), advisory, "domain", "other-org.example.com")
     submit(received, advisory, "domain", "mine.example.com")
     client.force_login(received.user)
