@@ -3,6 +3,7 @@ through `deliver_due_waves`, never before a partner's cohort time, never above i
 public archive reaches every organisation with access."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -11,6 +12,7 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from advisories import selectors, services, tasks
 from advisories.models import AdvisoryStatus, Delivery, Notice
@@ -460,3 +462,23 @@ def _queries_for_archive(make_partner, advisories):
 @pytest.mark.django_db
 def test_the_public_archive_costs_the_same_number_of_queries_for_2_or_10_advisories(make_partner):
     assert _queries_for_archive(make_partner, 2) == _queries_for_archive(make_partner, 10)
+
+
+@pytest.mark.django_db
+def test_signing_while_the_broker_is_down_succeeds_and_the_reconciliation_delivers(
+    embargoed, public, nda, t0, django_capture_on_commit_callbacks
+):
+    _release(t0)
+    partner = PartnerFactory(assigned_level=AccessLevel.STANDARD)
+    admin = _admin(partner)
+    with mock.patch.object(
+        tasks.deliver_due_waves_to_partners, "delay", side_effect=BrokerUnavailable("connection refused")
+    ):
+        _sign(admin, nda, t0 + timedelta(minutes=1), django_capture_on_commit_callbacks)
+    assert partner.agreements.exists()
+    assert _held(partner) == []
+
+    with time_machine.travel(t0 + timedelta(minutes=2), tick=False):
+        tasks.reconcile_deliveries(embargoed_only=True)
+
+    assert _held(partner) == [(embargoed.identifier, "standard")]
