@@ -39,5 +39,9 @@ security: venv
 	$(BIN)/bandit --quiet --recursive core partners compliance advisories program config --exclude '*/migrations/*'
 	$(BIN)/python .ci/audit_dependencies.py
 
+# Two workers (pytest-xdist); the tests that share services outside the test database keep to one of them
+# (tests/conftest.py). PYTEST_ARGS="-p no:xdist" runs everything in one process.
+PYTEST_ARGS ?= -n 2 --dist loadgroup
+
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -14,6 +16,19 @@ from tests.factories import (
     PartnerFactory,
     ProgramManagerFactory,
 )
+
+TESTS_ROOT = Path(__file__).resolve().parent
+# Under pytest-xdist (`make test` runs two workers), tests that share something outside their worker's test database
+# run in one worker, one after another: the integration and bench tests share the Redis test databases, the private
+# Redis port and the subprocesses' ports; the browser tests share one Chromium.
+XDIST_GROUPS = {"integration": "services", "bench": "services", "e2e": "browser"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        folder = item.path.relative_to(TESTS_ROOT).parts[0]
+        if folder in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[folder]))
 
 
 @pytest.fixture(autouse=True)
