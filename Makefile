@@ -40,8 +40,8 @@ security: venv
 	$(BIN)/python .ci/audit_dependencies.py
 
 # Two workers (pytest-xdist); the tests that share services outside the test database keep to one of them
-# (tests/conftest.py). PYTEST_ARGS="-p no:xdist" runs everything in one process.
-PYTEST_ARGS ?= -n 2 --dist loadgroup
-
+# (tests/conftest.py). The schemathesis tests run on their own afterwards, in one process: their generated items
+# share one test id per function, which xdist's group scheduler would merge into one.
 test: lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not schemathesis" $(PYTEST_ARGS)
+	$(BIN)/pytest -n 0 -m schemathesis $(PYTEST_ARGS)

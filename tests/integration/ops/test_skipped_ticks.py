@@ -15,15 +15,23 @@ from tests.integration.ops.conftest import STARTUP_TIMEOUT_SECONDS, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
-# Beat ticks every second and each tick expires after two: this long without a release worker leaves expired ticks.
-WITHOUT_RELEASE_WORKER_SECONDS = 6
+# Beat ticks every second and each tick expires after two seconds (FOREWARN_TICK_EXPIRY_SECONDS=1: two intervals).
+EXPIRY_SECONDS = 2
+TICKS_QUEUED = 4
 
 
 def test_ticks_that_expire_while_the_release_worker_is_away_are_logged_and_counted(processes):
     processes.environment["FOREWARN_TICK_EXPIRY_SECONDS"] = "1"  # ticks expire after two intervals: 2 s
     processes.worker("notices", "--queues", "celery", "--pool", "solo")
     processes.beat()
-    time.sleep(WITHOUT_RELEASE_WORKER_SECONDS)
+    # Ticks queue up with no release worker; wait until several were sent and the first ones are past their expiry.
+    wait_until(
+        lambda: processes.log("beat").count("Sending due task release-due-waves") >= TICKS_QUEUED,
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        what=f"beat to send {TICKS_QUEUED} release ticks",
+        processes=processes,
+    )
+    time.sleep(EXPIRY_SECONDS + 1)
     # The default queue's worker never takes a release tick.
     assert last_heartbeat(RELEASE_HEARTBEAT) is None
     assert "Task advisories.tasks.release_due_waves[" not in processes.log("notices")
