@@ -20,7 +20,9 @@ EXPIRY_SECONDS = 2
 TICKS_QUEUED = 4
 
 
-def test_ticks_that_expire_while_the_release_worker_is_away_are_logged_and_counted(processes):
+def test_ticks_that_expire_while_the_release_worker_is_away_are_logged_and_counted(processes, private_redis):
+    # A Redis of its own: a release worker still stopping after an earlier test could otherwise take the ticks.
+    processes.environment["CELERY_BROKER_URL"] = private_redis.url
     processes.environment["FOREWARN_TICK_EXPIRY_SECONDS"] = "1"  # ticks expire after two intervals: 2 s
     processes.worker("notices", "--queues", "celery", "--pool", "solo")
     processes.beat()
