@@ -98,11 +98,12 @@ def bench_environment(tmp_path_factory):
     database_url = os.environ.get("DATABASE_URL", "")
     if not database_url.startswith(("postgres://", "postgresql://")):
         _unavailable("the seeded benches need PostgreSQL (DATABASE_URL)")
-    redis_url = os.environ.get("FOREWARN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    # A Redis database of the benches' own: their workers never share a queue with the integration tests' workers.
+    redis_url = os.environ.get("FOREWARN_TEST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/11")
     try:
         redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
     except redis.RedisError as error:
-        _unavailable(f"the fan-out bench needs Redis at {redis_url} (FOREWARN_TEST_REDIS_URL): {error}")
+        _unavailable(f"the fan-out bench needs Redis at {redis_url} (FOREWARN_TEST_BENCH_REDIS_URL): {error}")
     name = f"fw_bench_smoke_{uuid.uuid4().hex[:12]}"
     server = urlparse(database_url)
     environment = {
