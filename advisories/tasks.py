@@ -4,7 +4,7 @@ from advisories import services
 from advisories.protection import services as protection_services
 from advisories.webhooks import services as webhook_services
 from core.services import record_heartbeat
-from core.tasks import TRANSIENT_ERRORS
+from core.tasks import RETRIED_ON_TRANSIENT_ERRORS
 
 RELEASE_HEARTBEAT = "release_due_waves"
 
@@ -31,30 +31,12 @@ def reconcile_deliveries(embargoed_only=False):
 # Idempotent (each delivery is notified once, each notice emailed once), so a transient failure is retried with
 # backoff, and a message whose worker died is requeued; whatever is still pending after that is found by
 # `dispatch_pending_notices`: never lost.
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRIED_ON_TRANSIENT_ERRORS)
 def send_release_notices(delivery_ids):
     return services.send_release_notices(delivery_ids=delivery_ids)
 
 
-@shared_task(
-    ignore_result=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=30,
-    retry_backoff_max=600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**RETRIED_ON_TRANSIENT_ERRORS)
 def email_notices(notice_ids):
     return services.email_notices(notice_ids=notice_ids)
 

@@ -231,3 +231,16 @@ def smtp_sink(tmp_path):
     finally:
         sink.terminate()
         sink.wait(timeout=10)
+
+
+def email_through_sink(processes, port: int, *, dispatch_grace_seconds: int) -> None:
+    """Make the subprocesses send email over SMTP to the sink on `port`, with beat's notice dispatcher every second."""
+    processes.environment.update(
+        {
+            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "FOREWARN_NOTICE_DISPATCH_SECONDS": "1",
+            "FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS": str(dispatch_grace_seconds),
+        }
+    )

@@ -13,6 +13,7 @@ from tests.factories import WaveFactory
 from tests.integration.ops.conftest import (
     STARTUP_TIMEOUT_SECONDS,
     database_url_for_subprocesses,
+    email_through_sink,
     emails_at,
     wait_until,
 )
@@ -40,15 +41,7 @@ def test_a_database_connection_cut_mid_notices_loses_no_email(processes, smtp_si
         for partner in [make_partner(level=AccessLevel.EARLY) for _ in range(PARTNERS)]
         for _ in range(MEMBERS_PER_PARTNER)
     ]
-    processes.environment.update(
-        {
-            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(port),
-            "FOREWARN_NOTICE_DISPATCH_SECONDS": "1",
-            "FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS": "2",
-        }
-    )
+    email_through_sink(processes, port, dispatch_grace_seconds=2)
     processes.worker("worker", "--pool", "solo")
     processes.beat()
     WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())

@@ -17,6 +17,7 @@ from tests.factories import WaveFactory
 from tests.integration.ops.conftest import (
     STARTUP_TIMEOUT_SECONDS,
     database_url_for_subprocesses,
+    email_through_sink,
     emails_at,
     wait_until,
 )
@@ -37,16 +38,8 @@ def test_notices_of_a_release_during_which_redis_dropped_reach_every_member_once
         for partner in [make_partner(level=AccessLevel.EARLY) for _ in range(PARTNERS)]
         for _ in range(MEMBERS_PER_PARTNER)
     ]
-    processes.environment.update(
-        {
-            "CELERY_BROKER_URL": private_redis.url,
-            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(port),
-            "FOREWARN_NOTICE_DISPATCH_SECONDS": "1",
-            "FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS": "0",
-        }
-    )
+    processes.environment["CELERY_BROKER_URL"] = private_redis.url
+    email_through_sink(processes, port, dispatch_grace_seconds=0)
     processes.worker("worker", "--concurrency", "1")
     processes.beat()
     started = timezone.now()

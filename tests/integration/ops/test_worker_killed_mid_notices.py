@@ -9,7 +9,7 @@ from django.utils import timezone
 from advisories.models import Notice
 from core.levels import AccessLevel
 from tests.factories import WaveFactory
-from tests.integration.ops.conftest import STARTUP_TIMEOUT_SECONDS, emails_at, wait_until
+from tests.integration.ops.conftest import STARTUP_TIMEOUT_SECONDS, email_through_sink, emails_at, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,15 +27,7 @@ def test_a_worker_killed_mid_notices_loses_none_and_duplicates_at_most_the_one_i
         for partner in [make_partner(level=AccessLevel.EARLY) for _ in range(PARTNERS)]
         for _ in range(MEMBERS_PER_PARTNER)
     ]
-    processes.environment.update(
-        {
-            "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(port),
-            "FOREWARN_NOTICE_DISPATCH_SECONDS": "1",
-            "FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS": "2",
-        }
-    )
+    email_through_sink(processes, port, dispatch_grace_seconds=2)
     processes.worker("worker-1", "--pool", "solo")
     processes.beat()
     WaveFactory(advisory=advisory, level=AccessLevel.EARLY, scheduled_at=timezone.now())
