@@ -55,6 +55,10 @@ class CeleryRun:
             "DATABASE_URL": database_url_for_subprocesses(),
             "CELERY_BROKER_URL": REDIS_URL,
             "FOREWARN_RELEASE_INTERVAL_SECONDS": str(RELEASE_INTERVAL_SECONDS),
+            # The notice outbox's dispatcher at test speed: a notice batch whose message another consumer of the
+            # shared test Redis took is still sent within seconds, as in production within a minute.
+            "FOREWARN_NOTICE_DISPATCH_SECONDS": "1",
+            "FOREWARN_NOTICE_DISPATCH_GRACE_SECONDS": "2",
             "FOREWARN_VAR_DIR": str(var_dir),
             # The filebased backend cannot be used: settings do not read EMAIL_FILE_PATH. The console backend
             # writes each email to the worker's log, where the test reads it.
