@@ -3,8 +3,6 @@ team (invitations, members) and API tokens. Each changes state in one transactio
 names re-exported here (`from partners import services`)."""
 
 from partners.services.api_tokens import (
-    API_TOKEN_LAST_USED_PRECISION,
-    API_TOKEN_MAX_LIFETIME,
     create_api_token,
     record_api_token_use,
     revoke_api_token,
@@ -30,8 +28,6 @@ from partners.services.organisations import (
     update_team_settings,
 )
 from partners.services.standing import (
-    ASSIGNABLE_LEVELS,
-    STANDING_ROLES,
     change_assigned_level,
     end_due_suspensions,
     reinstate_partner,
@@ -39,7 +35,6 @@ from partners.services.standing import (
     suspend_partner,
 )
 from partners.services.team import (
-    INVALID_INVITATION,
     accept_invitation,
     deactivate_member,
     invitation_from_token,
@@ -48,12 +43,7 @@ from partners.services.team import (
 )
 
 __all__ = [
-    "API_TOKEN_LAST_USED_PRECISION",
-    "API_TOKEN_MAX_LIFETIME",
     "APPLICATION_FIELDS",
-    "ASSIGNABLE_LEVELS",
-    "INVALID_INVITATION",
-    "STANDING_ROLES",
     "DuplicateApplication",
     "accept_invitation",
     "add_application_note",

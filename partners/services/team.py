@@ -17,6 +17,7 @@ from core.roles import is_program_manager
 from core.services import record_audit_event
 from partners import notifications, tokens
 from partners.models import Invitation, MemberRole, Partner, PartnerMembership, PartnerStatus
+from partners.selectors import is_active_admin
 from partners.services.organisations import email_domain, lock_partner
 
 
@@ -26,13 +27,7 @@ def _require_team_manager(actor, partner: Partner) -> None:
     admin deactivated (or an organisation removed) in the meantime no longer acts."""
     if is_program_manager(actor):
         return
-    is_admin = (
-        actor is not None
-        and actor.is_authenticated
-        and PartnerMembership.objects.filter(
-            user=actor, partner_id=partner.pk, role=MemberRole.ADMIN, is_active=True, user__is_active=True
-        ).exists()
-    )
+    is_admin = actor is not None and actor.is_authenticated and is_active_admin(actor, partner.pk)
     if not is_admin:
         raise PermissionDenied("Only your organisation's partner admins manage its team.")
 
