@@ -60,3 +60,21 @@ def api_token_for_secret(secret: str) -> ApiToken | None:
     return (
         ApiToken.objects.select_related("partner", "created_by").filter(secret_sha256=api_token_digest(secret)).first()
     )
+
+
+def is_active_admin(user, partner_id: int) -> bool:
+    """Whether the user is, by the database now, an active partner admin of this organisation."""
+    return PartnerMembership.objects.filter(
+        user=user, partner_id=partner_id, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+    ).exists()
+
+
+def admin_emails(partner_id: int) -> list[str]:
+    """The addresses of the organisation's active partner admins, in order: who its notices go to."""
+    return list(
+        PartnerMembership.objects.filter(
+            partner_id=partner_id, role=MemberRole.ADMIN, is_active=True, user__is_active=True
+        )
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )

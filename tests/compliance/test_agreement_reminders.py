@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from compliance import services, tasks
+from compliance import notifications, services, tasks
 from compliance.models import AgreementReminder, ReminderKind
 from partners import services as partner_services
 from partners.models import MemberRole
@@ -122,7 +122,7 @@ def test_a_reminder_whose_email_fails_is_retried_by_the_next_run(expiring, monke
     def broken_send_mail(*args, **kwargs):
         raise ConnectionError("SMTP server unreachable")
 
-    monkeypatch.setattr(services, "send_mail", broken_send_mail)
+    monkeypatch.setattr(notifications, "send_mail", broken_send_mail)
     with pytest.raises(ConnectionError):
         services.send_due_agreement_reminders(now=expiring.valid_until - DAY)
     assert not AgreementReminder.objects.exists()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advisories import services as advisory_services
-from compliance import services, tasks
+from compliance import notifications, services, tasks
 from compliance.entitlements import effective_level
 from compliance.models import PolicyLevelChange
 from core.levels import AccessLevel
@@ -111,7 +111,7 @@ def test_the_task_records_each_change_once_at_the_effective_time_and_notifies_on
     ):
         tasks.apply_due_jurisdiction_policies()
         tasks.apply_due_jurisdiction_policies()
-        services.send_policy_change_notices(policy_id=policy.pk)
+        notifications.send_policy_change_notices(policy_id=policy.pk)
 
     changes = {
         (c.partner.legal_name, c.level_before, c.level_after) for c in PolicyLevelChange.objects.filter(policy=policy)

@@ -13,7 +13,7 @@ from compliance import onboarding
 from core.levels import AccessLevel
 from core.models import AuditEvent
 from partners import services, tokens
-from partners.models import ApplicationStatus, Invitation, PartnerApplication, PartnerStatus
+from partners.models import DUE_DILIGENCE_CHECKLIST, ApplicationStatus, Invitation, PartnerApplication, PartnerStatus
 from tests.factories import (
     JurisdictionPolicyFactory,
     PartnerApplicationFactory,
@@ -268,7 +268,7 @@ TRANSITIONS = {
     "approve": (_approve, ApplicationStatus.UNDER_REVIEW, ApplicationStatus.APPROVED),
     "reject": (_reject, ApplicationStatus.UNDER_REVIEW, ApplicationStatus.REJECTED),
 }
-COMPLETE = {key: {"by": "m", "at": "2026-01-01"} for key in onboarding.partner_services.DUE_DILIGENCE_CHECKLIST}
+COMPLETE = {key: {"by": "m", "at": "2026-01-01"} for key in DUE_DILIGENCE_CHECKLIST}
 
 
 @pytest.mark.django_db
