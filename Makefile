@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test venv lint migrate security csaf-validator
+.PHONY: run test venv lint check-sizes migrate security csaf-validator
 
 venv: $(VENV)/.installed
 
@@ -34,6 +34,11 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(MAKE) --no-print-directory check-sizes
+
+# No module over 400 lines, no function over 60, outside migrations and tests (tools/check_sizes.py).
+check-sizes: venv
+	$(BIN)/python tools/check_sizes.py
 
 security: venv
 	$(BIN)/bandit --quiet --recursive core partners compliance advisories program config --exclude '*/migrations/*'
