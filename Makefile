@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+# No module over 400 lines, no function over 60, outside migrations and tests.
+CHECK_SIZES = $(BIN)/python tools/check_sizes.py
 
 .PHONY: run test venv lint check-sizes migrate security csaf-validator
 
@@ -35,11 +37,10 @@ lint: venv
 	$(BIN)/lint-imports
 	$(BIN)/djlint templates --lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
-	$(MAKE) --no-print-directory check-sizes
+	$(CHECK_SIZES)
 
-# No module over 400 lines, no function over 60, outside migrations and tests (tools/check_sizes.py).
 check-sizes: venv
-	$(BIN)/python tools/check_sizes.py
+	$(CHECK_SIZES)
 
 security: venv
 	$(BIN)/bandit --quiet --recursive core partners compliance advisories program config --exclude '*/migrations/*'
