@@ -2,8 +2,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+# No module over 400 lines, no function over 60, outside migrations and tests.
+CHECK_SIZES = $(BIN)/python tools/check_sizes.py
 
-.PHONY: run test venv lint migrate security csaf-validator
+.PHONY: run test venv lint check-sizes migrate security csaf-validator
 
 venv: $(VENV)/.installed
 
@@ -33,7 +35,12 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/djlint templates --lint
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py makemigrations --check --dry-run
+	$(CHECK_SIZES)
+
+check-sizes: venv
+	$(CHECK_SIZES)
 
 security: venv
 	$(BIN)/bandit --quiet --recursive core partners compliance advisories program config --exclude '*/migrations/*'

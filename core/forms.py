@@ -35,27 +35,43 @@ class UTCDateTimeField(forms.DateTimeField):
         super().__init__(**kwargs)
 
 
+class OneTimeCodeInput(forms.TextInput):
+    """A one-time code, never filled in again when the page comes back with an error: the code is spent or wrong."""
+
+    def format_value(self, value):
+        return None
+
+
 class SecondFactorForm(forms.Form):
+    """A code from an authenticator app or a recovery code. The pages label the field themselves."""
+
     token = forms.CharField(
         label="Code",
         max_length=16,
         strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        # Recovery codes have letters: no numeric keypad here.
+        widget=OneTimeCodeInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
     )
 
 
-class AuthenticatorForm(SecondFactorForm):
+class NewAuthenticatorCodeForm(SecondFactorForm):
+    """The 6-digit code a newly scanned authenticator app shows."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].widget.attrs["inputmode"] = "numeric"
+
+
+class AuthenticatorForm(NewAuthenticatorCodeForm):
     """A new authenticator app: a name to tell it apart, and the code it shows."""
 
-    name = forms.CharField(
-        label="Name", max_length=64, required=False, help_text="To tell your devices apart, e.g. “Work phone”."
-    )
+    name = forms.CharField(label="Name", max_length=64, required=False)
     field_order = ["name", "token"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["token"].help_text = "The 6-digit code the new app shows."
+        # The name comes first on the page.
+        del self.fields["token"].widget.attrs["autofocus"]
 
 
 def show_service_error(form, error: ValidationError) -> None:

@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import mfa
-from core.forms import AuthenticatorForm, SecondFactorForm, show_service_error
+from core.forms import AuthenticatorForm, NewAuthenticatorCodeForm, SecondFactorForm, show_service_error
 from core.health import readiness
 from core.http import client_ip
 from core.roles import is_compliance_officer, is_program_manager
@@ -67,7 +67,7 @@ def mfa_setup(request):
     if mfa.has_second_factor(request.user):
         return redirect("account_security" if request.user.is_verified() else "mfa_verify")
     device = _session_pending_device(request)
-    form = SecondFactorForm(request.POST or None)
+    form = NewAuthenticatorCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             codes = mfa.enrol_first_authenticator(

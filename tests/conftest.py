@@ -1,20 +1,30 @@
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from core.levels import AccessLevel
+from partners.models import DUE_DILIGENCE_CHECKLIST
 from tests.factories import (
     AdvisoryFactory,
     AgreementFactory,
     ArtifactFactory,
+    ComplianceOfficerFactory,
     ContractVersionFactory,
     DocumentFactory,
     MembershipFactory,
+    PartnerApplicationFactory,
+    PartnerDomainFactory,
     PartnerFactory,
     ProgramManagerFactory,
+    UserFactory,
 )
 
 TESTS_ROOT = Path(__file__).resolve().parent
@@ -47,9 +57,39 @@ def force_login_passes_the_second_factor(monkeypatch):
     monkeypatch.setattr(Client, "force_login", force_login)
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttle and rate-limit counters live in the cache: every test starts from zero."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def roles(db):
+    call_command("sync_roles", verbosity=0)
+
+
 @pytest.fixture
 def manager(db):
     return ProgramManagerFactory(email="manager@example.test")
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client
+
+
+@pytest.fixture
+def compliance_officer(db):
+    return ComplianceOfficerFactory(email="officer@example.test")
+
+
+@pytest.fixture
+def officer_client(client, compliance_officer):
+    client.force_login(compliance_officer)
+    return client
 
 
 @pytest.fixture
@@ -101,3 +141,52 @@ def advisory(db):
         filename="poc.py",
     )
     return advisory
+
+
+@pytest.fixture
+def early_partner(make_partner):
+    return make_partner(level=AccessLevel.EARLY)
+
+
+@pytest.fixture
+def early_client(client, early_partner, member_of):
+    client.force_login(member_of(early_partner))
+    return client
+
+
+@pytest.fixture
+def partner_user(make_partner, member_of):
+    return member_of(make_partner(), user=UserFactory(email="analyst@northwind.test"))
+
+
+@pytest.fixture
+def team(db, make_partner):
+    """An active early partner on kestrel.test with one admin and one analyst."""
+
+    partner = make_partner(level=AccessLevel.EARLY, legal_name="Kestrel IDS Ltd")
+    PartnerDomainFactory(partner=partner, domain="kestrel.test")
+    return SimpleNamespace(
+        partner=partner,
+        admin=MembershipFactory(partner=partner, role="admin", user=UserFactory(email="admin@kestrel.test")).user,
+        analyst=MembershipFactory(partner=partner, user=UserFactory(email="analyst@kestrel.test")).user,
+    )
+
+
+@pytest.fixture
+def application_under_review(db, manager):
+    """An application under review whose due-diligence checklist is complete."""
+    return PartnerApplicationFactory(
+        status="under_review",
+        reviewer=manager,
+        checklist={key: {"by": manager.email, "at": "2026-01-01T00:00:00+00:00"} for key in DUE_DILIGENCE_CHECKLIST},
+    )
+
+
+@pytest.fixture
+def hours_from_now():
+    start = timezone.now().replace(second=0, microsecond=0)
+
+    def at(hours):
+        return start + timedelta(hours=hours)
+
+    return at

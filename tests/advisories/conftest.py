@@ -2,12 +2,7 @@ import pytest
 
 from advisories.sample_texts import AUTHORED_DOCUMENTS
 from core.levels import AccessLevel
-from tests.factories import AdvisoryFactory, ComplianceOfficerFactory, DocumentFactory
-
-
-@pytest.fixture
-def compliance_officer(db):
-    return ComplianceOfficerFactory(email="officer@example.test")
+from tests.factories import AdvisoryFactory, DocumentFactory
 
 
 @pytest.fixture

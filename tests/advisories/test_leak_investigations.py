@@ -263,7 +263,7 @@ def test_a_violation_is_refused_against_an_organisation_that_did_not_hold_the_ad
     outsider = make_partner(level=AccessLevel.EARLY, legal_name="Never Delivered Inc")
     incident = LeakIncident.objects.get(pk=_open(compliance_officer, released).pk)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="did not hold the advisory before the leak was observed"):
         services.open_violation_for_suspect(actor=compliance_officer, incident=incident, partner=outsider)
 
     assert not Violation.objects.exists()
@@ -271,13 +271,13 @@ def test_a_violation_is_refused_against_an_organisation_that_did_not_hold_the_ad
 
 @pytest.mark.django_db
 def test_only_compliance_officers_open_investigations(released, manager):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only compliance officers may do this"):
         _open(manager, released)
 
 
 @pytest.mark.django_db
 def test_an_observation_in_the_future_is_refused(released, compliance_officer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="The observation time cannot be in the future"):
         _open(compliance_officer, released, observed_at=timezone.now() + timedelta(hours=1))
 
 

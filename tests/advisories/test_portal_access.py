@@ -41,17 +41,6 @@ def _download(artifact):
     return reverse("advisories:artifact", args=[artifact.advisory.identifier, artifact.pk])
 
 
-@pytest.fixture
-def early_partner(make_partner):
-    return make_partner(level=AccessLevel.EARLY)
-
-
-@pytest.fixture
-def early_client(client, early_partner, member_of):
-    client.force_login(member_of(early_partner))
-    return client
-
-
 @pytest.mark.django_db
 def test_anonymous_visitor_is_sent_to_login(client, advisory):
     response = client.get(reverse("advisories:list"))

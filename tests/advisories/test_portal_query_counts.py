@@ -33,17 +33,6 @@ def _queries(client, url):
     return len(queries)
 
 
-@pytest.fixture
-def early_partner(make_partner):
-    return make_partner(level=AccessLevel.EARLY)
-
-
-@pytest.fixture
-def early_client(client, early_partner, member_of):
-    client.force_login(member_of(early_partner))
-    return client
-
-
 def _listed(client, **params):
     return [advisory.identifier for advisory in client.get(reverse("advisories:list"), params).context["page"]]
 

@@ -108,7 +108,7 @@ def test_the_leak_page_names_the_cohort_ruled_out_by_timing(plan, start, client,
 @pytest.mark.django_db
 @pytest.mark.parametrize("offset", [timedelta(0), timedelta(days=30)], ids=["at-the-wave", "after-public-release"])
 def test_a_cohort_must_release_after_its_wave_and_by_the_public_release(plan, manager, start, offset):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A cohort releases after its wave and no later than the public release"):
         services.plan_release_cohort(
             actor=manager, wave=plan["wave"], name="bad", scheduled_at=start + offset, partners=[]
         )
@@ -116,7 +116,7 @@ def test_a_cohort_must_release_after_its_wave_and_by_the_public_release(plan, ma
 
 @pytest.mark.django_db
 def test_a_partner_can_be_in_only_one_cohort_of_a_wave(plan, manager, start):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A partner can be in only one cohort of a wave"):
         services.plan_release_cohort(
             actor=manager,
             wave=plan["wave"],
@@ -132,7 +132,7 @@ def test_a_released_wave_can_no_longer_be_split(plan, manager, start):
         services.release_due_waves()
         plan["wave"].refresh_from_db()
 
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError, match="Only a scheduled wave can be split into cohorts"):
             services.plan_release_cohort(
                 actor=manager,
                 wave=plan["wave"],

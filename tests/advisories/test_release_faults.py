@@ -41,7 +41,7 @@ def test_database_error_during_release_leaves_the_wave_scheduled_with_no_deliver
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
     fail_once(monkeypatch, services, failing_step)
 
-    with pytest.raises(DatabaseError):
+    with pytest.raises(DatabaseError, match="No space left on device"):
         services.release_due_waves()
 
     wave.refresh_from_db()
@@ -58,7 +58,7 @@ def test_database_error_during_release_leaves_the_wave_scheduled_with_no_deliver
 def test_next_release_tick_releases_the_wave_once_after_a_database_error(monkeypatch, advisory, partners, failing_step):
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
     fail_once(monkeypatch, services, failing_step)
-    with pytest.raises(DatabaseError):
+    with pytest.raises(DatabaseError, match="No space left on device"):
         tasks.release_due_waves.delay()
 
     tasks.release_due_waves.delay()

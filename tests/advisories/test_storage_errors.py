@@ -84,7 +84,7 @@ def test_a_failed_write_never_removes_a_file_it_did_not_create(tmp_path, monkeyp
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("django.core.files.storage.filesystem.os.open", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="No space left on device"):
         storage._save(kept, SimpleUploadedFile("poc.py", b"second"))
 
     assert (tmp_path / kept).read_bytes() == b"first"

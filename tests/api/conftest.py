@@ -1,23 +1,13 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from advisories import services
-from core.levels import AccessLevel
 from partners import services as partner_services
 from partners.models import MemberRole
 from tests.factories import WaveFactory
-
-
-@pytest.fixture(autouse=True)
-def empty_throttle_cache():
-    """Throttle counters live in the cache: start every test from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def release(advisory, level):
@@ -45,11 +35,6 @@ def api_client_for():
         return client
 
     return make
-
-
-@pytest.fixture
-def early_partner(make_partner):
-    return make_partner(level=AccessLevel.EARLY)
 
 
 @pytest.fixture

@@ -114,9 +114,9 @@ def test_revoking_in_the_portal_refuses_the_token_at_once(client, admin, make_to
 
 @pytest.mark.django_db
 def test_service_refuses_an_expiry_beyond_one_year_or_in_the_past(admin):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A token may live for at most one year"):
         partner_services.create_api_token(actor=admin, name="x", expires_at=timezone.now() + timedelta(days=400))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="The expiry must be in the future"):
         partner_services.create_api_token(actor=admin, name="x", expires_at=timezone.now() - timedelta(seconds=1))
 
 
@@ -124,14 +124,14 @@ def test_service_refuses_an_expiry_beyond_one_year_or_in_the_past(admin):
 def test_service_refuses_tokens_for_a_suspended_organisation(admin, early_partner, manager):
     partner_services.suspend_partner(partner=early_partner, actor=manager, reason="Review")
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A suspended or removed organisation cannot create API tokens"):
         partner_services.create_api_token(actor=admin, name="x", expires_at=timezone.now() + timedelta(days=1))
 
 
 @pytest.mark.django_db
 def test_service_refuses_staff_and_analysts(manager, early_partner, member_of):
     for actor in (manager, member_of(early_partner, role=MemberRole.ANALYST)):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied, match="partner admins may manage its API tokens"):
             partner_services.create_api_token(actor=actor, name="x", expires_at=timezone.now() + timedelta(days=1))
 
 

@@ -27,13 +27,6 @@ def admin_client(client, partner_admin):
 
 
 @pytest.fixture
-def compliance_officer(db):
-    from tests.factories import ComplianceOfficerFactory
-
-    return ComplianceOfficerFactory(email="officer@forewarn.test")
-
-
-@pytest.fixture
 def substantiated(partner, compliance_officer):
     """A substantiated leak by `partner`: ready for enforcement."""
     from compliance import services

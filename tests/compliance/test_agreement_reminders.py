@@ -114,7 +114,7 @@ def test_an_expiry_long_past_gets_no_notice(expiring):
 def test_the_database_refuses_a_second_reminder_of_the_same_kind(expiring):
     AgreementReminderFactory(agreement=expiring, kind=ReminderKind.SEVEN_DAYS)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="one_reminder_per_kind"), transaction.atomic():
         AgreementReminderFactory(agreement=expiring, kind=ReminderKind.SEVEN_DAYS)
 
 
@@ -123,7 +123,7 @@ def test_a_reminder_whose_email_fails_is_retried_by_the_next_run(expiring, monke
         raise ConnectionError("SMTP server unreachable")
 
     monkeypatch.setattr(notifications, "send_mail", broken_send_mail)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(ConnectionError, match="SMTP server unreachable"):
         services.send_due_agreement_reminders(now=expiring.valid_until - DAY)
     assert not AgreementReminder.objects.exists()
     monkeypatch.undo()

@@ -43,7 +43,7 @@ def test_a_partner_admin_files_an_appeal_and_it_is_audited(cap, partner_admin):
 
 @pytest.mark.django_db
 def test_an_analyst_may_not_appeal(cap, partner_analyst):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="partner admins can appeal"):
         _appeal(cap, partner_analyst)
 
 
@@ -51,7 +51,7 @@ def test_an_analyst_may_not_appeal(cap, partner_analyst):
 def test_an_admin_of_another_organisation_may_not_appeal(cap):
     stranger = MembershipFactory(partner=PartnerFactory(), role="admin").user
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="partner admins can appeal"):
         _appeal(cap, stranger)
 
 
@@ -59,7 +59,7 @@ def test_an_admin_of_another_organisation_may_not_appeal(cap):
 def test_a_second_pending_appeal_against_the_same_action_is_refused(cap, partner_admin):
     _appeal(cap, partner_admin)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="An appeal against this action is already pending"):
         _appeal(cap, partner_admin)
 
     assert Appeal.objects.count() == 1
@@ -67,7 +67,7 @@ def test_a_second_pending_appeal_against_the_same_action_is_refused(cap, partner
 
 @pytest.mark.django_db
 def test_an_appeal_without_a_statement_is_refused(cap, partner_admin):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Write your statement"):
         services.file_appeal(actor=partner_admin, action=cap, statement="   ")
 
 
@@ -137,7 +137,7 @@ def test_an_appeal_against_a_removal_cannot_be_overturned(substantiated, partner
 def test_a_decided_appeal_cannot_be_decided_again(overturn, cap, partner_admin, compliance_officer):
     appeal = _decide(_appeal(cap, partner_admin), compliance_officer, overturn=True)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="This appeal was already overturned"):
         _decide(appeal, compliance_officer, overturn=overturn)
 
 
@@ -145,7 +145,7 @@ def test_a_decided_appeal_cannot_be_decided_again(overturn, cap, partner_admin, 
 def test_program_managers_may_not_decide_appeals(cap, partner_admin, manager):
     appeal = _appeal(cap, partner_admin)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only compliance officers may do this"):
         _decide(appeal, manager, overturn=True)
 
 
@@ -153,7 +153,7 @@ def test_program_managers_may_not_decide_appeals(cap, partner_admin, manager):
 def test_an_overturned_action_cannot_be_appealed_again(cap, partner_admin, compliance_officer):
     _decide(_appeal(cap, partner_admin), compliance_officer, overturn=True)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="This action has already been overturned"):
         _appeal(cap, partner_admin)
 
 
@@ -162,5 +162,5 @@ def test_a_reinstatement_cannot_be_appealed(substantiated, partner_admin, compli
     services.suspend_for_violation(violation=substantiated, actor=compliance_officer, reason="Leak")
     reinstatement = services.reinstate_for_violation(violation=substantiated, actor=compliance_officer, reason="Ok")
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A reinstatement cannot be appealed"):
         _appeal(reinstatement, partner_admin)

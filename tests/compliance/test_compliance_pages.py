@@ -19,12 +19,6 @@ from tests.confirmation import CONFIRMED
 from tests.factories import ComplianceReviewFactory, MembershipFactory, PartnerFactory, ViolationFactory
 
 
-@pytest.fixture
-def officer_client(client, compliance_officer):
-    client.force_login(compliance_officer)
-    return client
-
-
 def _policy_form(**overrides):
     data = {
         "country": "DE",

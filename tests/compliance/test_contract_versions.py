@@ -33,12 +33,6 @@ def _publish_form(**overrides):
     return {**data, **overrides}
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 @pytest.mark.django_db
 def test_manager_publishes_a_new_version_with_the_hash_of_its_text(manager_client, manager, nda):
     response = manager_client.post(reverse("compliance:contract_publish"), _publish_form())
@@ -93,7 +87,7 @@ def test_the_publish_form_ignores_a_malformed_starting_version(manager_client, n
 def test_a_published_version_cannot_be_changed_through_the_model(nda):
     nda.text = "A quietly changed text."
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="A published contract version cannot be changed; publish a new version"):
         nda.save()
 
     nda.refresh_from_db()
@@ -102,11 +96,11 @@ def test_a_published_version_cannot_be_changed_through_the_model(nda):
 
 @pytest.mark.django_db
 def test_a_published_version_cannot_be_changed_or_deleted_in_bulk(nda):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="A published contract version cannot be changed; publish a new version"):
         ContractVersion.objects.filter(pk=nda.pk).update(text="A quietly changed text.")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="A published contract version cannot be deleted"):
         ContractVersion.objects.filter(pk=nda.pk).delete()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="A published contract version cannot be deleted"):
         nda.delete()
 
     assert ContractVersion.objects.get(pk=nda.pk).text_sha256 == text_sha256(nda.text)
@@ -135,7 +129,11 @@ def test_the_database_refuses_changing_a_published_version_on_postgresql(nda):
     if connection.vendor != "postgresql":
         pytest.skip("The immutability trigger exists on PostgreSQL only; CI runs this on PostgreSQL.")
 
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="A published contract version cannot be changed or deleted"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE compliance_contractversion SET text = 'changed' WHERE id = %s", [nda.pk])
 
 
@@ -144,7 +142,7 @@ def test_only_program_managers_publish(nda):
     officer = UserFactory(is_staff=True)
     officer.groups.create(name=COMPLIANCE_OFFICERS)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only program managers may do this"):
         services.publish_contract_version(
             actor=officer,
             contract_key="nda",
@@ -265,7 +263,7 @@ def test_contract_list_query_count_does_not_grow_with_the_number_of_versions(man
 
 @pytest.mark.django_db
 def test_version_text_must_not_be_empty(manager):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A contract version needs a title and a text"):
         services.publish_contract_version(
             actor=manager,
             contract_key="nda",

@@ -84,7 +84,7 @@ def test_each_action_is_taken_against_a_substantiated_violation_and_audited(
 def test_each_action_is_refused_unless_the_violation_is_substantiated(kind, state, substantiated, compliance_officer):
     Violation.objects.filter(pk=substantiated.pk).update(status=state)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Only a substantiated violation can lead to"):
         PUNITIVE[kind](substantiated, compliance_officer)
 
     assert not EnforcementAction.objects.exists()
@@ -93,7 +93,7 @@ def test_each_action_is_refused_unless_the_violation_is_substantiated(kind, stat
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", list(PUNITIVE))
 def test_each_action_is_refused_to_program_managers(kind, substantiated, manager):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only compliance officers may do this"):
         PUNITIVE[kind](substantiated, manager)
 
     assert not EnforcementAction.objects.exists()
@@ -104,7 +104,7 @@ def test_each_action_is_refused_to_program_managers(kind, substantiated, manager
 def test_each_action_is_refused_against_a_removed_organisation(kind, substantiated, compliance_officer):
     _remove(substantiated, compliance_officer)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="The organisation is removed; no further action can be taken against it"):
         PUNITIVE[kind](substantiated, compliance_officer)
 
     assert EnforcementAction.objects.count() == 1
@@ -113,7 +113,7 @@ def test_each_action_is_refused_against_a_removed_organisation(kind, substantiat
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", list(PUNITIVE))
 def test_each_action_is_refused_without_a_reason(kind, substantiated, compliance_officer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A written reason is required"):
         {
             "warning": lambda: services.issue_warning(violation=substantiated, actor=compliance_officer, reason=""),
             "level_cap": lambda: services.impose_level_cap(
@@ -138,13 +138,13 @@ def test_a_warning_changes_no_access(substantiated, compliance_officer):
 @pytest.mark.django_db
 @pytest.mark.parametrize("cap_level", [AccessLevel.EARLY, 9])
 def test_a_cap_that_caps_nothing_is_refused(cap_level, substantiated, compliance_officer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A cap must be below early"):
         services.impose_level_cap(violation=substantiated, actor=compliance_officer, cap_level=cap_level, reason="x")
 
 
 @pytest.mark.django_db
 def test_a_cap_ending_in_the_past_is_refused(substantiated, compliance_officer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A cap must end in the future"):
         services.impose_level_cap(
             violation=substantiated,
             actor=compliance_officer,
@@ -216,7 +216,7 @@ def test_a_suspension_starting_at_t_refuses_a_download_at_t_plus_one_second_and_
 def test_a_suspension_of_an_organisation_not_active_is_refused(substantiated, compliance_officer):
     _suspend(substantiated, compliance_officer)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A suspended organisation cannot be suspended"):
         _suspend(substantiated, compliance_officer)
 
     assert EnforcementAction.objects.filter(kind=EnforcementKind.SUSPENSION).count() == 1
@@ -229,7 +229,7 @@ def test_removal_is_final_and_ends_membership(substantiated, compliance_officer,
     substantiated.partner.refresh_from_db()
     assert substantiated.partner.status == PartnerStatus.REMOVED
     assert not partner_admin.membership.__class__.objects.filter(user=partner_admin, is_active=True).exists()
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="The organisation is removed; no further action can be taken against it"):
         services.reinstate_for_violation(violation=substantiated, actor=compliance_officer, reason="Changed our mind")
 
 
@@ -252,7 +252,7 @@ def test_reinstatement_returns_a_suspended_organisation_and_ends_its_suspension(
 
 @pytest.mark.django_db
 def test_reinstatement_of_an_active_organisation_is_refused(substantiated, compliance_officer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="A active organisation cannot be reinstated"):
         services.reinstate_for_violation(violation=substantiated, actor=compliance_officer, reason="Nothing to do")
 
     assert not EnforcementAction.objects.exists()

@@ -132,7 +132,7 @@ def test_program_managers_and_compliance_officers_may_set_policies_but_partners_
     partners_in_de, manager, member_of
 ):
     assert _set_policy(manager, timezone.now() + timedelta(days=1)).created_by == manager
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="You may not do this"):
         _set_policy(member_of(partners_in_de["early"], role="admin"), timezone.now() + timedelta(days=2))
 
 

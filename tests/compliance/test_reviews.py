@@ -79,14 +79,14 @@ def test_a_completed_review_cannot_be_completed_again(compliance_officer):
         review=ComplianceReviewFactory(), actor=compliance_officer, findings="Fine", outcome="satisfactory"
     )
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="This review is already completed"):
         services.complete_review(review=review, actor=compliance_officer, findings="Again", outcome="concerns")
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("findings", "outcome"), [("", "satisfactory"), ("Fine", "excellent")])
 def test_a_review_without_findings_or_a_known_outcome_is_refused(findings, outcome, compliance_officer):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="Record the findings|Choose an outcome"):
         services.complete_review(
             review=ComplianceReviewFactory(), actor=compliance_officer, findings=findings, outcome=outcome
         )
@@ -94,7 +94,7 @@ def test_a_review_without_findings_or_a_known_outcome_is_refused(findings, outco
 
 @pytest.mark.django_db
 def test_program_managers_may_not_complete_reviews(manager):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only compliance officers may do this"):
         services.complete_review(review=ComplianceReviewFactory(), actor=manager, findings="x", outcome="satisfactory")
 
 

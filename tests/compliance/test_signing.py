@@ -151,7 +151,7 @@ def test_analyst_cannot_sign_even_by_posting_the_form(client, partner_analyst, n
 
 @pytest.mark.django_db
 def test_sign_service_refuses_an_analyst(partner_analyst, nda_v2):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="partner admins can sign agreements"):
         services.sign_agreement(
             user=partner_analyst,
             contract_version=nda_v2,
@@ -166,7 +166,7 @@ def test_sign_service_refuses_an_analyst(partner_analyst, nda_v2):
 def test_sign_service_refuses_an_admin_signing_for_another_organisation(partner, partner_admin, nda_v2, manager):
     other = PartnerFactory()
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="partner admins can sign agreements"):
         services.record_agreement(
             actor=partner_admin,
             partner=other,
@@ -201,7 +201,7 @@ def test_a_version_not_yet_in_effect_cannot_be_opened_or_signed(admin_client, nd
     future = ContractVersionFactory(contract_key="nda", version=3, effective_at=timezone.now() + timedelta(days=5))
 
     assert admin_client.get(_sign_url(future)).status_code == 404
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="This contract version is not in effect yet"):
         services.sign_agreement(
             user=partner_admin,
             contract_version=future,

@@ -26,12 +26,6 @@ def _values(response, name) -> list[str]:
     return re.findall(r'<option value="([^"]*)"', select.group(1)) if select else []
 
 
-@pytest.fixture
-def officer_client(client, compliance_officer):
-    client.force_login(compliance_officer)
-    return client
-
-
 def _detail(client, violation):
     return client.get(reverse("compliance:violation_detail", args=[violation.pk]))
 

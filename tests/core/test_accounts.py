@@ -20,8 +20,6 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.factories import UserFactory
-
 PASSWORD = "correct horse battery staple"
 
 
@@ -31,11 +29,6 @@ def _current_code(device):
 
 def _log_in(client, email, password=PASSWORD):
     return client.post(reverse("login"), {"username": email, "password": password})
-
-
-@pytest.fixture
-def partner_user(make_partner, member_of):
-    return member_of(make_partner(), user=UserFactory(email="analyst@northwind.test"))
 
 
 @pytest.mark.django_db

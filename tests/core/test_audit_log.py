@@ -110,7 +110,7 @@ def test_events_are_linked_once_after_their_transaction_commits(django_capture_o
 
 @pytest.mark.django_db
 def test_an_event_rolls_back_with_the_change_it_records_and_is_never_linked():
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError, match="the change failed"), transaction.atomic():
         record_audit_event(actor=None, action="test.event")
         raise RuntimeError("the change failed")
 
@@ -341,16 +341,16 @@ def test_the_models_refuse_update_and_delete():
     link = AuditChainLink.objects.get()
 
     for row in (event, link):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied, match="The audit log is append-only"):
             row.save()
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied, match="The audit log is append-only"):
             row.delete()
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="The audit log is append-only"):
         AuditEvent.objects.filter(pk=event.pk).update(action="changed")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="The audit log is append-only"):
         AuditChainLink.objects.filter(pk=link.pk).update(hash="0" * 64)
     for model in (AuditEvent, AuditChainLink):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied, match="The audit log is append-only"):
             model.objects.all().delete()
 
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,13 +22,6 @@ from tests.factories import UserFactory, WaveFactory, acknowledge_handling_for_e
 
 PASSWORD = "correct horse battery staple"
 PROXY = "10.0.0.2"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

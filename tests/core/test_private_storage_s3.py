@@ -47,7 +47,7 @@ def s3(settings, monkeypatch):
 def test_private_bucket_storage_refuses_to_give_a_url():
     storage = PrivateS3Storage(bucket_name=BUCKET)
 
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="Private files have no URL"):
         storage.url("artifacts/FWN-2026-0001/poc.py")
 
 

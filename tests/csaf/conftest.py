@@ -1,20 +1,10 @@
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from partners import services as partner_services
 from partners.models import MemberRole
-from tests.program.conftest import hours_from_now, manager_client  # noqa: F401 - the authoring pages' fixtures
-
-
-@pytest.fixture(autouse=True)
-def empty_throttle_cache():
-    """Throttle counters live in the cache: start every test from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -176,7 +176,7 @@ def test_stored_identifiers_are_checked_by_the_model_too(manager):
     )
     for identifiers in ({"A": {"cpe": "not-a-cpe"}}, {"B": {"purl": PURL}}, {"A": {"swid": "x"}}):
         advisory.product_identifiers = identifiers
-        with pytest.raises(ValidationError):
+        with pytest.raises(ValidationError, match="Not a CPE name|Not an affected product|Value must be valid JSON"):
             advisory.full_clean(exclude=["status"])
 
 

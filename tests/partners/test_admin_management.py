@@ -89,7 +89,7 @@ def test_a_stored_artifact_lives_in_private_storage_that_has_no_url(manager, set
     assert artifact.sha256 == hashlib.sha256(content).hexdigest()
     assert artifact.size == len(content)
     assert artifact.file.path.startswith(settings.PRIVATE_MEDIA_ROOT)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="Private files have no URL"):
         artifact.file.url  # noqa: B018 - no URL may ever serve a private file
     assert AuditEvent.objects.filter(action="artifact.stored").exists()
 

@@ -298,7 +298,10 @@ def test_each_application_transition_is_refused_from_every_other_state(name, sta
     application = PartnerApplicationFactory(status=state, checklist=COMPLETE)
     events = AuditEvent.objects.count()
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(
+        ValidationError,
+        match="Only a verified application can be reviewed|Only an application under review can be|already confirmed",
+    ):
         run(application, manager)
 
     application.refresh_from_db()
@@ -311,7 +314,7 @@ def test_each_application_transition_is_refused_from_every_other_state(name, sta
 def test_only_program_managers_decide_on_applications(run):
     application = PartnerApplicationFactory(status="under_review", checklist=COMPLETE)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only program managers may do this"):
         run(application, UserFactory(is_staff=True))
 
 

@@ -57,7 +57,7 @@ def test_an_invitation_to_a_foreign_domain_is_refused(team):
 
 @pytest.mark.django_db
 def test_an_analyst_cannot_invite(team):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="partner admins manage its team"):
         services.invite_member(partner=team.partner, actor=team.analyst, email="x@kestrel.test", role="analyst")
 
 
@@ -65,7 +65,7 @@ def test_an_analyst_cannot_invite(team):
 def test_an_admin_of_another_organisation_cannot_invite(team, make_partner):
     outsider = MembershipFactory(partner=make_partner(), role="admin").user
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="partner admins manage its team"):
         services.invite_member(partner=team.partner, actor=outsider, email="x@kestrel.test", role="analyst")
 
 

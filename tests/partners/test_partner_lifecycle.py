@@ -33,7 +33,7 @@ def test_a_duplicate_legal_name_is_refused(manager):
 
 @pytest.mark.django_db
 def test_only_program_managers_create_partners():
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only program managers may do this"):
         services.create_partner(
             actor=UserFactory(), legal_name="Northwind", country="US", assigned_level=AccessLevel.GENERIC
         )

@@ -78,7 +78,7 @@ def test_each_partner_transition_is_refused_from_every_other_state_with_a_clear_
 @pytest.mark.parametrize("run", [_suspend, _remove])
 def test_partner_users_and_staff_without_a_role_cannot_change_standing(run, team):
     for actor in (team.admin, UserFactory(is_staff=True)):
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied, match="You may not do this"):
             run(team.partner, actor)
     team.partner.refresh_from_db()
     assert team.partner.status == PartnerStatus.ACTIVE

@@ -1,28 +1,10 @@
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
 from core.levels import AccessLevel
 from partners.models import PartnerStatus
 from tests.factories import JurisdictionPolicyFactory, LevelCapFactory, ProgramManagerFactory, UserFactory
 
-# The onboarding fixtures are shared with the partners tests.
-from tests.partners.conftest import (  # noqa: F401
-    _fresh_rate_limits,
-    application_under_review,
-    compliance_officer,
-    roles,
-    team,
-)
-
 CRITICAL_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
-
-
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
 
 
 @pytest.fixture
@@ -47,16 +29,6 @@ def cohort(make_partner, nda, member_of):
     for kind, partner in partners.items():
         member_of(partner, user=UserFactory(email=f"analyst@{kind}.test"))
     return partners
-
-
-@pytest.fixture
-def hours_from_now():
-    start = timezone.now().replace(second=0, microsecond=0)
-
-    def at(hours):
-        return start + timedelta(hours=hours)
-
-    return at
 
 
 def as_input(moment):

@@ -21,11 +21,6 @@ SECRET = "overflow in parse_ike() at offset 0x41"
 
 
 @pytest.fixture
-def early_partner(make_partner):
-    return make_partner(level=AccessLevel.EARLY)
-
-
-@pytest.fixture
 def secret_advisory(db):
     advisory = AdvisoryFactory(title="Heap overflow in Acme VPN")
     DocumentFactory(advisory=advisory, level=AccessLevel.STANDARD, body_markdown=SECRET)
@@ -73,7 +68,7 @@ def test_the_database_refuses_a_second_release_notice_for_one_user_and_wave(
     _release(secret_advisory, AccessLevel.EARLY, django_capture_on_commit_callbacks)
     notice = Notice.objects.get()
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="one_release_notice_per_user_and_wave"):
         Notice.objects.create(
             user=notice.user,
             partner=notice.partner,

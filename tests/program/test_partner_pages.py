@@ -21,12 +21,6 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 def _names(response):
     return [partner.legal_name for partner in response.context["rows"]]
 

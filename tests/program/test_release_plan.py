@@ -101,7 +101,7 @@ def test_a_released_wave_is_frozen_while_later_waves_can_still_move(manager, pla
     with time_machine.travel(hours_from_now(1), tick=False):
         services.release_due_waves()
 
-        with pytest.raises(ValidationError) as refused:
+        with pytest.raises(ValidationError, match="This wave has released; its time is frozen") as refused:
             services.set_release_plan(
                 actor=manager,
                 advisory=planned,

@@ -22,5 +22,5 @@ def test_utf8_text_cut_inside_a_character_at_the_sniff_limit_is_still_text():
 
 @pytest.mark.parametrize("head", [b"\xff\xfe\x00\x00binary", b"\x89PNG\r\n\x1a\n", b"\xca\xfe\xba\xbe\x00"])
 def test_other_binaries_are_refused(head):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="another binary format"):
         sniff_artifact_content_type(head)

@@ -12,12 +12,6 @@ from tests.confirmation import CONFIRMED
 from tests.factories import JurisdictionPolicyFactory, MembershipFactory, PartnerApplicationFactory
 
 
-@pytest.fixture
-def manager_client(client, manager):
-    client.force_login(manager)
-    return client
-
-
 @pytest.mark.django_db
 def test_the_queue_lists_verified_and_in_review_applications_only(manager_client):
     PartnerApplicationFactory(legal_name="Verified Co", status="email_verified")

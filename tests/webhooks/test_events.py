@@ -55,7 +55,7 @@ def test_a_signature_made_with_another_secret_is_refused_by_the_library(
 ):
     _release(advisory, AccessLevel.EARLY, django_capture_on_commit_callbacks)
 
-    with pytest.raises(WebhookVerificationError):
+    with pytest.raises(WebhookVerificationError, match="No matching signature found"):
         Webhook(webhook_services.new_webhook_secret()).verify(receiver.requests[0].body, receiver.requests[0].headers)
 
 
@@ -184,7 +184,7 @@ def test_the_database_refuses_a_second_message_for_one_change(advisory, endpoint
     _release(advisory, AccessLevel.EARLY, django_capture_on_commit_callbacks)
     message = WebhookMessage.objects.get()
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError, match="one_webhook_message_per_event"):
         WebhookMessage.objects.create(
             endpoint=message.endpoint,
             event_key=message.event_key,
@@ -285,7 +285,7 @@ def test_after_a_rotation_events_verify_with_the_new_and_the_previous_secret_unt
         webhook_services.send_test_event(actor=org.admin, endpoint=rotated)
     request = receiver.requests[-1]
     assert Webhook(new_secret).verify(request.body, request.headers)
-    with pytest.raises(WebhookVerificationError):
+    with pytest.raises(WebhookVerificationError, match="No matching signature found"):
         Webhook(endpoint.secret).verify(request.body, request.headers)
 
 

@@ -1,6 +1,7 @@
 """Indicators partners submit for an advisory: validated per type, stored normalised, audited, 404 for
 organisations that did not receive the advisory, visible to program managers."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -71,7 +72,7 @@ def test_indicator_is_stored_normalised_when_its_value_is_valid(received, adviso
 def test_indicator_is_refused_with_a_clear_message_when_its_value_is_invalid(
     received, advisory, indicator_type, value, message
 ):
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match=re.escape(message)) as refusal:
         submit(received, advisory, indicator_type, value)
 
     assert message in " ".join(refusal.value.message_dict["value"])
@@ -79,7 +80,7 @@ def test_indicator_is_refused_with_a_clear_message_when_its_value_is_invalid(
 
 
 def test_indicator_is_refused_when_first_seen_is_in_the_future(received, advisory):
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match="The first-seen time cannot be in the future") as refusal:
         submit(received, advisory, "ip", "192.0.2.10", first_seen=timezone.now() + timedelta(minutes=5))
 
     assert refusal.value.message_dict["first_seen"] == ["The first-seen time cannot be in the future."]
@@ -89,7 +90,7 @@ def test_indicator_is_refused_when_first_seen_is_in_the_future(received, advisor
 def test_indicator_is_refused_when_a_choice_is_unknown(received, advisory, field, value):
     fields = {"indicator_type": "ip", "confidence": "high", field: value}
 
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match="Choose low, medium or high|Unknown indicator type") as refusal:
         submit(received, advisory, fields.pop("indicator_type"), "192.0.2.10", **fields)
 
     assert field in refusal.value.message_dict
@@ -98,7 +99,7 @@ def test_indicator_is_refused_when_a_choice_is_unknown(received, advisory, field
 def test_indicator_is_refused_when_the_organisation_already_reported_the_same_value(received, advisory):
     submit(received, advisory, "domain", "bad.example.com")
 
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match="already reported this indicator for this advisory") as refusal:
         submit(received, advisory, "domain", "BAD.example.com.")
 
     assert "already reported" in refusal.value.message_dict["value"][0]
@@ -106,7 +107,7 @@ def test_indicator_is_refused_when_the_organisation_already_reported_the_same_va
 
 
 def test_indicator_is_refused_when_the_organisation_did_not_receive_the_advisory(outsider, advisory):
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only organisations that received this advisory may report on it"):
         submit(partner_access(outsider[1]), advisory, "ip", "192.0.2.10")
 
 

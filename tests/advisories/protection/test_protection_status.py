@@ -98,7 +98,7 @@ def test_status_becomes_not_applicable_when_reported_from_an_open_state(received
 def test_transition_is_refused_when_the_state_machine_does_not_allow_it(received, advisory, start, target):
     bring_to(received, advisory, start)
 
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match="A protection status cannot go from") as refusal:
         report(received, advisory, target, **SHIPPING)
 
     assert "cannot go from" in refusal.value.message_dict["state"][0]
@@ -109,14 +109,14 @@ def test_transition_is_refused_when_the_state_machine_does_not_allow_it(received
 def test_state_field_refuses_direct_assignment(received, advisory):
     status = report(received, advisory, IN_PROGRESS)
 
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="Direct state modification is not allowed"):
         status.state = SHIPPED
 
 
 def test_shipping_is_refused_when_no_product_or_signature_is_named(received, advisory):
     report(received, advisory, IN_PROGRESS)
 
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match=r"Name the product\(s\) and version") as refusal:
         report(received, advisory, SHIPPED)
 
     assert "products" in refusal.value.message_dict
@@ -126,7 +126,7 @@ def test_shipping_is_refused_when_no_product_or_signature_is_named(received, adv
 def test_shipping_is_refused_when_the_shipped_time_is_in_the_future(received, advisory):
     report(received, advisory, IN_PROGRESS)
 
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(ValidationError, match="The shipped time cannot be in the future") as refusal:
         report(received, advisory, SHIPPED, shipped_at=timezone.now() + timedelta(hours=1), **SHIPPING)
 
     assert refusal.value.message_dict["shipped_at"] == ["The shipped time cannot be in the future."]
@@ -135,7 +135,9 @@ def test_shipping_is_refused_when_the_shipped_time_is_in_the_future(received, ad
 def test_shipping_is_refused_when_the_shipped_time_is_before_the_delivery(received, advisory):
     report(received, advisory, IN_PROGRESS)
 
-    with pytest.raises(ValidationError) as refusal:
+    with pytest.raises(
+        ValidationError, match="The shipped time cannot be before your organisation received the advisory"
+    ) as refusal:
         report(received, advisory, SHIPPED, shipped_at=timezone.now() - timedelta(days=2), **SHIPPING)
 
     assert "before your organisation received" in refusal.value.message_dict["shipped_at"][0]
@@ -155,7 +157,7 @@ def test_shipped_time_can_be_given_in_the_past_after_the_delivery(received, advi
 def test_shipped_time_cannot_change_once_reported(received, advisory):
     shipped = bring_to(received, advisory, SHIPPED)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="The shipped time is fixed once reported"):
         report(received, advisory, SHIPPED, shipped_at=shipped.shipped_at - timedelta(microseconds=1), **SHIPPING)
 
 
@@ -173,7 +175,7 @@ def test_details_stay_editable_when_the_status_is_final(received, advisory):
 def test_reporting_is_refused_when_the_organisation_did_not_receive_the_advisory(outsider, advisory):
     _, user = outsider
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only organisations that received this advisory may report on it"):
         report(partner_access(user), advisory, IN_PROGRESS)
 
     assert not ProtectionStatus.objects.exists()
@@ -182,7 +184,7 @@ def test_reporting_is_refused_when_the_organisation_did_not_receive_the_advisory
 def test_reporting_is_refused_when_the_receiving_organisation_is_suspended(received, advisory, manager):
     partner_services.suspend_partner(partner=received.partner, actor=manager, reason="Leak under investigation")
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only organisations that received this advisory may report on it"):
         report(partner_access(received.user), advisory, IN_PROGRESS)
 
 
@@ -192,7 +194,7 @@ def test_reporting_is_refused_when_the_advisory_is_withdrawn(received, advisory,
     advisory.refresh_from_db()
     assert advisory.status == AdvisoryStatus.WITHDRAWN
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="Only organisations that received this advisory may report on it"):
         report(received, advisory, IN_PROGRESS)
 
 

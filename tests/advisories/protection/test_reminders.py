@@ -109,5 +109,5 @@ def test_reminder_rows_are_unique_per_organisation_and_advisory(soon):
     advisory, silent, _ = soon
     ProtectionReminder.objects.create(advisory=advisory, partner=silent, created_at=timezone.now())
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(IntegrityError, match="one_protection_reminder_per_partner"), transaction.atomic():
         ProtectionReminder.objects.create(advisory=advisory, partner=silent, created_at=timezone.now())

@@ -50,7 +50,10 @@ def test_wave_due_while_redis_is_down_is_released_once_when_redis_is_back(
     wave.refresh_from_db()
     assert wave.status == WaveStatus.SCHEDULED
     assert not Delivery.objects.exists()
-    with override_settings(CELERY_BROKER_URL=private_redis.url), pytest.raises(CommandError) as status:
+    with (
+        override_settings(CELERY_BROKER_URL=private_redis.url),
+        pytest.raises(CommandError, match="the broker does not answer") as status,
+    ):
         call_command("release_pipeline_status", "--max-delay", "2")
     assert status.value.returncode == 2
 
