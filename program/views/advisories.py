@@ -1,60 +1,28 @@
-"""Program managers' pages for advisories: editor, documents with live preview, files, release plan, release
-status per wave, calendar, withdrawal. Thin: forms check fields, services decide and audit, selectors read."""
-
-import calendar
-from datetime import UTC, datetime, timedelta
-from functools import wraps
+"""Program managers' advisory editor (/program/advisories/): the advisory, its documents with live preview, its
+files and detection indicators, its managers. Thin: forms check fields, services decide and audit, selectors read."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisories import forms, selectors, services
 from advisories.fingerprinting.proposals import preview_html, propose
-from advisories.models import Advisory, AdvisoryStatus, ReleaseWave, WaveStatus
+from advisories.models import AdvisoryStatus
 from advisories.stix.services import add_detection_indicator
-from core.confirmation import confirmation_page, is_confirmed
+from core.access import manager_view
 from core.forms import show_service_error
 from core.levels import AccessLevel
-from core.roles import is_program_manager
+from program.views.shared import advisory_or_404, level_or_404, restricted
 
 ADVISORIES_PER_PAGE = 50
-DELIVERIES_PER_PAGE = 100
 PREVIEW_MAX_CHARS = 200_000
 MULTIPART_OVERHEAD_BYTES = 64 * 1024  # the form's other fields and the multipart boundaries
-LEVEL_SLUGS = {level.label: level for level in (AccessLevel.GENERIC, AccessLevel.STANDARD, AccessLevel.EARLY)}
-
-
-def program_manager_view(view):
-    """Program managers only: partners get 404 (staff pages do not exist for them), other staff 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404("No such page.")
-        if not is_program_manager(request.user):
-            raise PermissionDenied("Program managers only.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _advisory(identifier) -> Advisory:
-    return get_object_or_404(Advisory, identifier=identifier)
-
-
-def _restricted(request, advisory):
-    """Need-to-know: an unassigned manager learns that the advisory exists, nothing more."""
-    return render(request, "program/advisories/restricted.html", {"advisory": advisory}, status=403)
 
 
 def _declared_length(request) -> int:
@@ -64,15 +32,8 @@ def _declared_length(request) -> int:
         return 0
 
 
-def _level(slug: str, allowed) -> AccessLevel:
-    level = LEVEL_SLUGS.get(slug)
-    if level not in allowed:
-        raise Http404("No such level.")
-    return level
-
-
 @require_GET
-@program_manager_view
+@manager_view
 def advisory_list(request):
     search = request.GET.get("q", "")
     advisories = selectors.advisories_for_staff(user=request.user, search=search)
@@ -81,7 +42,7 @@ def advisory_list(request):
 
 
 @require_http_methods(["GET", "POST"])
-@program_manager_view
+@manager_view
 def advisory_create(request):
     form = forms.NewAdvisoryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,11 +59,11 @@ def advisory_create(request):
 
 
 @require_GET
-@program_manager_view
+@manager_view
 def advisory_detail(request, identifier):
-    advisory = _advisory(identifier)
+    advisory = advisory_or_404(identifier)
     if not selectors.can_view_content(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     waves = {wave.level: wave for wave in advisory.waves.all()}
     documents = {document.level: document for document in advisory.documents.all()}
     context = {
@@ -128,11 +89,11 @@ def advisory_detail(request, identifier):
 
 
 @require_http_methods(["GET", "POST"])
-@program_manager_view
+@manager_view
 def advisory_edit(request, identifier):
-    advisory = _advisory(identifier)
+    advisory = advisory_or_404(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     initial = {
         "title": advisory.title,
         "cve_ids": ", ".join(advisory.cve_ids),
@@ -155,12 +116,12 @@ def advisory_edit(request, identifier):
 
 
 @require_http_methods(["GET", "POST"])
-@program_manager_view
+@manager_view
 def document_edit(request, identifier, level):
-    advisory = _advisory(identifier)
-    level = _level(level, (AccessLevel.GENERIC, AccessLevel.STANDARD))
+    advisory = advisory_or_404(identifier)
+    level = level_or_404(level, (AccessLevel.GENERIC, AccessLevel.STANDARD))
     if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     document = advisory.documents.filter(level=level).first()
     initial = {"title": document.title, "body_markdown": document.body_markdown} if document else {}
     form = forms.DocumentForm(request.POST or None, initial=initial)
@@ -182,7 +143,7 @@ def document_edit(request, identifier, level):
 
 
 @require_POST
-@program_manager_view
+@manager_view
 def markdown_preview(request):
     """The Markdown as partners will see it: rendered and sanitised by the same function as the portal, with the
     author's variant points marked and their alternatives held for the editor to show."""
@@ -195,7 +156,7 @@ def markdown_preview(request):
 
 
 @require_POST
-@program_manager_view
+@manager_view
 def variant_proposals(request):
     """Places of the text where the author could add a variant point (docs/fingerprinting.md)."""
     text = request.POST.get("text", "")
@@ -207,11 +168,11 @@ def variant_proposals(request):
 
 
 @require_http_methods(["GET", "POST"])
-@program_manager_view
+@manager_view
 def artifact_upload(request, identifier):
-    advisory = _advisory(identifier)
+    advisory = advisory_or_404(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     if request.method == "POST" and _declared_length(request) > settings.ARTIFACT_MAX_BYTES + MULTIPART_OVERHEAD_BYTES:
         # Refused before the body is read: an oversized upload never reaches the disk.
         context = {
@@ -241,11 +202,11 @@ def artifact_upload(request, identifier):
 
 
 @require_GET
-@program_manager_view
+@manager_view
 def artifact_download(request, identifier, artifact_id):
-    advisory = _advisory(identifier)
+    advisory = advisory_or_404(identifier)
     if not selectors.can_view_content(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     artifact = get_object_or_404(advisory.artifacts, pk=artifact_id)
     stored = services.open_artifact_for_staff(actor=request.user, artifact=artifact)
     response = FileResponse(
@@ -256,100 +217,12 @@ def artifact_download(request, identifier, artifact_id):
     return response
 
 
-@require_http_methods(["GET", "POST"])
-@program_manager_view
-def release_plan(request, identifier):
-    advisory = _advisory(identifier)
-    if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
-    waves = {w.level: w for w in advisory.waves.exclude(status=WaveStatus.CANCELLED)}
-    initial = {
-        "early_at": getattr(waves.get(AccessLevel.EARLY), "scheduled_at", None),
-        "standard_at": getattr(waves.get(AccessLevel.STANDARD), "scheduled_at", None),
-        "public_release_at": advisory.public_release_at,
-    }
-    form = forms.ReleasePlanForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_release_plan(actor=request.user, advisory=advisory, **form.cleaned_data)
-        except ValidationError as error:
-            show_service_error(form, error)
-        else:
-            messages.success(request, f"The release plan of {advisory.identifier} is scheduled.")
-            return redirect("program_advisories:detail", advisory.identifier)
-    released = sorted(w.get_level_display() for w in waves.values() if w.status == WaveStatus.RELEASED)
-    context = {
-        "form": form,
-        "advisory": advisory,
-        "released": released,
-        "warnings": services.release_plan_warnings(advisory, now=timezone.now()),
-    }
-    return render(request, "program/advisories/plan.html", context)
-
-
 @require_POST
-@program_manager_view
-def release_plan_cancel(request, identifier):
-    advisory = _advisory(identifier)
-    if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
-    if not is_confirmed(request):
-        return confirmation_page(
-            request,
-            title=f"Cancel the release plan of {advisory.identifier}?",
-            consequences=[
-                "Every wave still to come is cancelled: nothing of this advisory will be released.",
-                "The advisory returns to draft; you can schedule a new plan later.",
-            ],
-            confirm_label="Cancel the plan",
-            back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
-        )
-    try:
-        services.cancel_release_plan(actor=request.user, advisory=advisory)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"The release plan of {advisory.identifier} is cancelled; it is a draft again.")
-    return redirect("program_advisories:detail", advisory.identifier)
-
-
-@require_http_methods(["GET", "POST"])
-@program_manager_view
-def advisory_withdraw(request, identifier):
-    advisory = _advisory(identifier)
-    if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
-    form = forms.WithdrawForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if not is_confirmed(request):
-            return confirmation_page(
-                request,
-                title=f"Withdraw {advisory.identifier}?",
-                consequences=[
-                    "The waves still to come are cancelled and every partner's access ends at once.",
-                    "The people of each organisation that received it are notified, with your reason.",
-                    "This cannot be undone.",
-                ],
-                summary=[("Reason", form.cleaned_data["reason"])],
-                confirm_label="Withdraw the advisory",
-                back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
-            )
-        try:
-            services.withdraw_advisory(actor=request.user, advisory=advisory, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            show_service_error(form, error)
-        else:
-            messages.success(request, f"{advisory.identifier} is withdrawn; partners are notified.")
-            return redirect("program_advisories:detail", advisory.identifier)
-    return render(request, "program/advisories/withdraw.html", {"form": form, "advisory": advisory})
-
-
-@require_POST
-@program_manager_view
+@manager_view
 def manager_assign(request, identifier):
-    advisory = _advisory(identifier)
+    advisory = advisory_or_404(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     form = forms.AssignManagerForm(request.POST)
     manager = None
     if form.is_valid():
@@ -365,75 +238,13 @@ def manager_assign(request, identifier):
     return redirect("program_advisories:detail", advisory.identifier)
 
 
-@require_GET
-@program_manager_view
-def wave_status(request, identifier, level):
-    advisory = _advisory(identifier)
-    if not selectors.can_view_content(request.user, advisory):
-        return _restricted(request, advisory)
-    wave = get_object_or_404(ReleaseWave, advisory=advisory, level=_level(level, LEVEL_SLUGS.values()))
-    context = {"advisory": advisory, "wave": wave}
-    if wave.status == WaveStatus.SCHEDULED:
-        rows = selectors.release_preview(wave=wave)
-        context["preview_at"] = timezone.now()
-        context["recipients"] = [row for row in rows if row.receives]
-        context["refused"] = [row for row in rows if not row.receives]
-    else:
-        deliveries = selectors.wave_deliveries(wave=wave)
-        context["page"] = Paginator(deliveries, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
-        context["progress"] = selectors.wave_progress(wave=wave)
-    return render(request, "program/advisories/wave.html", context)
-
-
-def _month(value: str | None) -> datetime:
-    try:
-        return datetime.strptime(value or "", "%Y-%m").replace(tzinfo=UTC)
-    except ValueError:
-        return timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-@require_GET
-@program_manager_view
-def release_calendar(request):
-    """Month view (UTC days) of every scheduled and released wave; titles only for advisories one may open."""
-    start = _month(request.GET.get("month"))
-    end = (start + timedelta(days=32)).replace(day=1)
-    waves = list(selectors.waves_between(start=start, end=end))
-    visible = selectors.content_visible_advisory_ids(request.user, [w.advisory for w in waves])
-    by_day: dict[int, list] = {}
-    for wave in waves:
-        by_day.setdefault(wave.scheduled_at.day, []).append(wave)
-    weeks = [
-        [(day, by_day.get(day, [])) if day else (None, []) for day in week]
-        for week in calendar.Calendar(firstweekday=0).monthdayscalendar(start.year, start.month)
-    ]
-    previous = (start - timedelta(days=1)).replace(day=1)
-    context = {
-        "month": start,
-        "weeks": weeks,
-        "visible": visible,
-        "previous": f"{previous:%Y-%m}",
-        "next": f"{end:%Y-%m}",
-        "list_url": reverse("program_advisories:calendar_list"),
-    }
-    return render(request, "program/advisories/calendar.html", context)
-
-
-@require_GET
-@program_manager_view
-def release_calendar_list(request):
-    page = Paginator(selectors.upcoming_waves(), ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
-    visible = selectors.content_visible_advisory_ids(request.user, [w.advisory for w in page])
-    return render(request, "program/advisories/calendar_list.html", {"page": page, "visible": visible})
-
-
 @require_POST
-@program_manager_view
+@manager_view
 def detection_indicator_add(request, identifier):
     """Publish a detection indicator with the advisory (partners read them as STIX 2.1, advisories/stix/)."""
-    advisory = _advisory(identifier)
+    advisory = advisory_or_404(identifier)
     if not selectors.is_assigned_manager(request.user, advisory):
-        return _restricted(request, advisory)
+        return restricted(request, advisory)
     form = forms.DetectionIndicatorForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
