@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.access import run_service
 from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.http import client_ip
@@ -127,16 +128,6 @@ def team(request, membership):
     return render(request, "partners/team.html", context, status=400 if form.errors else 200)
 
 
-def _act(request, action, success: str):
-    try:
-        action()
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, success)
-    return redirect("partners:team")
-
-
 @require_POST
 @team_admin_view
 def deactivate_member(request, membership, membership_id):
@@ -152,11 +143,12 @@ def deactivate_member(request, membership, membership_id):
             confirm_label="Deactivate",
             back_url=reverse("partners:team"),
         )
-    return _act(
+    run_service(
         request,
         lambda: services.deactivate_member(membership=colleague, actor=request.user),
         f"{colleague.user.email} can no longer sign in to your organisation.",
     )
+    return redirect("partners:team")
 
 
 @require_POST
@@ -171,8 +163,9 @@ def revoke_invitation(request, membership, invitation_id):
             confirm_label="Withdraw the invitation",
             back_url=reverse("partners:team"),
         )
-    return _act(
+    run_service(
         request,
         lambda: services.revoke_invitation(invitation=invitation, actor=request.user),
         f"The invitation of {invitation.email} is withdrawn.",
     )
+    return redirect("partners:team")
