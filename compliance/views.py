@@ -2,10 +2,7 @@
 partner admins' appeals against enforcement actions. Thin: reads through `compliance.selectors`, every change
 through `compliance.services`. The staff pages are in program/views/."""
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -15,12 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from compliance import forms, selectors, services
 from compliance.forms import SignAgreementForm
 from compliance.models import text_sha256
-from core.access import member_view, refusal_text
+from core.access import member_view, partner_admin_view, refusal_text
 from core.forms import show_service_error
 from core.http import client_ip, user_agent
 from core.markdown import render_markdown
 from partners.models import MemberRole, Partner
-from partners.selectors import active_membership, admin_membership
 
 # Agreements ----------------------------------------------------------------------------------------------------
 
@@ -109,30 +105,17 @@ def partner_agreement_record(request, access, pk):
 # Appeals (partner admins) --------------------------------------------------------------------------------------
 
 
-def partner_admin_view(view):
-    """Active partner members only (everyone else, staff included, gets 404); of them only admins, whatever their
-    organisation's standing (a suspended organisation may appeal), others are refused with a clear message."""
+def _not_an_admin(membership) -> str | None:
+    return None if membership.role == MemberRole.ADMIN else "Only your organisation's partner admins file appeals."
 
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if active_membership(request.user) is None:
-            raise Http404("No such page.")
-        membership = admin_membership(request.user)
-        if membership is None:
-            return render(
-                request,
-                "partners/message.html",
-                {"title": "Appeals", "error": "Only your organisation's partner admins file appeals."},
-                status=403,
-            )
-        return view(request, membership, *args, **kwargs)
 
-    return wrapper
+# Active partner members only (everyone else, staff included, gets 404); of them only admins, whatever their
+# organisation's standing (a suspended organisation may appeal), others are refused with a clear message.
+appeals_admin_view = partner_admin_view(refusal=_not_an_admin, title="Appeals")
 
 
 @require_GET
-@partner_admin_view
+@appeals_admin_view
 def partner_appeals(request, membership):
     return render(
         request,
@@ -145,7 +128,7 @@ def partner_appeals(request, membership):
 
 
 @require_http_methods(["GET", "POST"])
-@partner_admin_view
+@appeals_admin_view
 def partner_appeal_file(request, membership, action_id):
     action = selectors.partner_enforcement_action_or_none(partner=membership.partner, action_id=action_id)
     if action is None:

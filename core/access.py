@@ -6,6 +6,8 @@ the entitlement service's (compliance/entitlements.py); these decorators only ga
   too (pages whose existence is itself need-to-know).
 - `member_view`: pages for every active member of a partner organisation, whatever its level; 404 for everyone
   else, staff included. The view receives the member's partner access after the request.
+- `partner_admin_view(refusal=..., title=...)`: pages for a partner organisation's admins; 404 for anyone who is no
+  active partner member, a 403 with the page's own reason for members who may not use it.
 - `run_service(request, action, success, form=None)`: call a service; its refusal is shown on the form (above the
   fields) or as a message, its success as a message.
 """
@@ -17,6 +19,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.shortcuts import render
 
 from core import registry
 from core.forms import show_service_error
@@ -55,6 +58,30 @@ def member_view(view):
         return view(request, access, *args, **kwargs)
 
     return wrapper
+
+
+def partner_admin_view(*, refusal: Callable, title: str = ""):
+    """Pages for a partner organisation's admins. Anyone who is no active partner member (staff included) gets 404;
+    a member for whom `refusal(membership)` gives a reason is refused with it (403): on a page titled `title`, or
+    with the plain 403 page when there is no title. The view receives the membership after the request."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            membership = registry.partner_membership(request.user)
+            if membership is None:
+                raise Http404("No such page.")
+            reason = refusal(membership)
+            if reason and not title:
+                raise PermissionDenied(reason)
+            if reason:
+                return render(request, "partners/message.html", {"title": title, "error": reason}, status=403)
+            return view(request, membership, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def refusal_text(error: ValidationError | PermissionDenied) -> str:

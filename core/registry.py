@@ -3,8 +3,8 @@
 - the landing pages `home` sends people to (`register_landing`),
 - the model permissions each staff role gets in the management site (`register_role_permissions`, used by
   `manage.py sync_roles`),
-- how to find a user's partner access (`register_partner_access`, the entitlement service's lookup), used by
-  core.access.member_view.
+- how to find a user's partner access (`register_partner_access`, the entitlement service's lookup) and their active
+  membership (`register_partner_membership`), used by core.access.member_view and partner_admin_view.
 """
 
 from collections.abc import Callable
@@ -23,6 +23,7 @@ class Landing:
 _landings: list[Landing] = []
 _role_permissions: dict[str, list[str]] = {}
 _partner_access: list[Callable] = []
+_partner_membership: list[Callable] = []
 
 
 def register_landing(*, priority: int, applies: Callable, url_name: str) -> None:
@@ -50,4 +51,14 @@ def register_partner_access(lookup: Callable) -> None:
 def partner_access(user):
     """The user's partner access (None when they are no active partner member), by the registered lookup."""
     (lookup,) = _partner_access
+    return lookup(user)
+
+
+def register_partner_membership(lookup: Callable) -> None:
+    _partner_membership[:] = [lookup]
+
+
+def partner_membership(user):
+    """The user's active partner membership (None for anyone else, staff included), by the registered lookup."""
+    (lookup,) = _partner_membership
     return lookup(user)

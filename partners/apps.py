@@ -7,8 +7,11 @@ class PartnersConfig(AppConfig):
     verbose_name = "Partners"
 
     def ready(self):
-        from core.registry import register_role_permissions
+        from core.registry import register_partner_membership, register_role_permissions
         from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS
+        from partners.selectors import active_membership
+
+        register_partner_membership(active_membership)
 
         register_role_permissions(
             PROGRAM_MANAGERS,

@@ -1,20 +1,16 @@
 """Public onboarding pages (application, email confirmation, invitation) and the partner admins' team pages."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from core.access import run_service
+from core.access import partner_admin_view, run_service
 from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.http import client_ip
@@ -87,22 +83,8 @@ def accept_invitation(request, token):
     return render(request, "partners/accept_invitation.html", {"form": form, "invitation": invitation}, status=status)
 
 
-def team_admin_view(view):
-    """Team pages: active partner members only (others get 404, staff included); only the admins of an active
-    organisation may manage the team, everyone else among its members is refused with a clear message."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        membership = selectors.active_membership(request.user)
-        if membership is None:
-            raise Http404("No such page.")
-        refusal = selectors.team_refusal(membership)
-        if refusal:
-            return render(request, "partners/message.html", {"title": "Team", "error": refusal}, status=403)
-        return view(request, membership, *args, **kwargs)
-
-    return wrapper
+# Team pages: only the admins of an active organisation manage its team; other members are told why.
+team_admin_view = partner_admin_view(refusal=selectors.team_refusal, title="Team")
 
 
 @team_admin_view

@@ -15,7 +15,7 @@ from advisories import forms, selectors, services
 from advisories.fingerprinting.proposals import preview_html, propose
 from advisories.models import AdvisoryStatus
 from advisories.stix.services import add_detection_indicator
-from core.access import manager_view
+from core.access import manager_view, run_service
 from core.forms import show_service_error
 from core.levels import AccessLevel
 from program.views.shared import advisory_or_404, level_or_404, restricted
@@ -104,14 +104,17 @@ def advisory_edit(request, identifier):
         "fingerprint_letters": advisory.fingerprint_letters,
     }
     form = forms.AdvisoryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_advisory(actor=request.user, advisory=advisory, **form.cleaned_data)
-        except ValidationError as error:
-            show_service_error(form, error)
-        else:
-            messages.success(request, f"{advisory.identifier} saved.")
-            return redirect("program_advisories:detail", advisory.identifier)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            lambda: services.update_advisory(actor=request.user, advisory=advisory, **form.cleaned_data),
+            f"{advisory.identifier} saved.",
+            form=form,
+        )
+    ):
+        return redirect("program_advisories:detail", advisory.identifier)
     return render(request, "program/advisories/form.html", {"form": form, "advisory": advisory})
 
 
@@ -125,14 +128,17 @@ def document_edit(request, identifier, level):
     document = advisory.documents.filter(level=level).first()
     initial = {"title": document.title, "body_markdown": document.body_markdown} if document else {}
     form = forms.DocumentForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_document(actor=request.user, advisory=advisory, level=level, **form.cleaned_data)
-        except ValidationError as error:
-            show_service_error(form, error)
-        else:
-            messages.success(request, f"The {level.label} description of {advisory.identifier} is saved.")
-            return redirect("program_advisories:detail", advisory.identifier)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            lambda: services.save_document(actor=request.user, advisory=advisory, level=level, **form.cleaned_data),
+            f"The {level.label} description of {advisory.identifier} is saved.",
+            form=form,
+        )
+    ):
+        return redirect("program_advisories:detail", advisory.identifier)
     context = {
         "form": form,
         "advisory": advisory,
@@ -227,14 +233,14 @@ def manager_assign(request, identifier):
     manager = None
     if form.is_valid():
         manager = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
-    try:
-        if manager is None:
-            raise ValidationError("No program manager has that email address.")
-        services.assign_advisory_manager(actor=request.user, advisory=advisory, manager=manager)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    if manager is None:
+        messages.error(request, "No program manager has that email address.")
     else:
-        messages.success(request, f"{manager} is assigned to {advisory.identifier}.")
+        run_service(
+            request,
+            lambda: services.assign_advisory_manager(actor=request.user, advisory=advisory, manager=manager),
+            f"{manager} is assigned to {advisory.identifier}.",
+        )
     return redirect("program_advisories:detail", advisory.identifier)
 
 

@@ -4,8 +4,6 @@ release status per wave, and the release calendar."""
 import calendar
 from datetime import UTC, datetime, timedelta
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,9 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advisories import forms, selectors, services
 from advisories.models import ReleaseWave, WaveStatus
-from core.access import manager_view
+from core.access import manager_view, run_service
 from core.confirmation import confirmation_page, is_confirmed
-from core.forms import show_service_error
 from core.levels import AccessLevel
 from program.views.shared import LEVEL_SLUGS, advisory_or_404, level_or_404, restricted
 
@@ -37,14 +34,17 @@ def release_plan(request, identifier):
         "public_release_at": advisory.public_release_at,
     }
     form = forms.ReleasePlanForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.set_release_plan(actor=request.user, advisory=advisory, **form.cleaned_data)
-        except ValidationError as error:
-            show_service_error(form, error)
-        else:
-            messages.success(request, f"The release plan of {advisory.identifier} is scheduled.")
-            return redirect("program_advisories:detail", advisory.identifier)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            lambda: services.set_release_plan(actor=request.user, advisory=advisory, **form.cleaned_data),
+            f"The release plan of {advisory.identifier} is scheduled.",
+            form=form,
+        )
+    ):
+        return redirect("program_advisories:detail", advisory.identifier)
     released = sorted(w.get_level_display() for w in waves.values() if w.status == WaveStatus.RELEASED)
     context = {
         "form": form,
@@ -72,12 +72,11 @@ def release_plan_cancel(request, identifier):
             confirm_label="Cancel the plan",
             back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
         )
-    try:
-        services.cancel_release_plan(actor=request.user, advisory=advisory)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, f"The release plan of {advisory.identifier} is cancelled; it is a draft again.")
+    run_service(
+        request,
+        lambda: services.cancel_release_plan(actor=request.user, advisory=advisory),
+        f"The release plan of {advisory.identifier} is cancelled; it is a draft again.",
+    )
     return redirect("program_advisories:detail", advisory.identifier)
 
 
@@ -102,12 +101,14 @@ def advisory_withdraw(request, identifier):
                 confirm_label="Withdraw the advisory",
                 back_url=reverse("program_advisories:detail", args=[advisory.identifier]),
             )
-        try:
-            services.withdraw_advisory(actor=request.user, advisory=advisory, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            show_service_error(form, error)
-        else:
-            messages.success(request, f"{advisory.identifier} is withdrawn; partners are notified.")
+        if run_service(
+            request,
+            lambda: services.withdraw_advisory(
+                actor=request.user, advisory=advisory, reason=form.cleaned_data["reason"]
+            ),
+            f"{advisory.identifier} is withdrawn; partners are notified.",
+            form=form,
+        ):
             return redirect("program_advisories:detail", advisory.identifier)
     return render(request, "program/advisories/withdraw.html", {"form": form, "advisory": advisory})
 
