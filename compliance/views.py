@@ -111,7 +111,7 @@ def _not_an_admin(membership) -> str | None:
 
 # Active partner members only (everyone else, staff included, gets 404); of them only admins, whatever their
 # organisation's standing (a suspended organisation may appeal), others are refused with a clear message.
-appeals_admin_view = partner_admin_view(refusal=_not_an_admin, title="Appeals")
+appeals_admin_view = partner_admin_view(refusal=_not_an_admin, template="partners/message.html", title="Appeals")
 
 
 @require_GET

@@ -6,10 +6,10 @@ the entitlement service's (compliance/entitlements.py); these decorators only ga
   too (pages whose existence is itself need-to-know).
 - `member_view`: pages for every active member of a partner organisation, whatever its level; 404 for everyone
   else, staff included. The view receives the member's partner access after the request.
-- `partner_admin_view(refusal=..., title=...)`: pages for a partner organisation's admins; 404 for anyone who is no
-  active partner member, a 403 with the page's own reason for members who may not use it.
-- `run_service(request, action, success, form=None)`: call a service; its refusal is shown on the form (above the
-  fields) or as a message, its success as a message.
+- `partner_admin_view(refusal=..., template=..., title=...)`: pages for a partner organisation's admins; 404 for
+  anyone who is no active partner member, a 403 with the page's own reason for members who may not use it.
+- `run_service(request, action, success, form=None)`: call a service; its refusal is shown on the form (a field's error
+  beside that field) or as a message, its success as a message.
 """
 
 from collections.abc import Callable
@@ -60,10 +60,11 @@ def member_view(view):
     return wrapper
 
 
-def partner_admin_view(*, refusal: Callable, title: str = ""):
+def partner_admin_view(*, refusal: Callable, template: str = "", title: str = ""):
     """Pages for a partner organisation's admins. Anyone who is no active partner member (staff included) gets 404;
-    a member for whom `refusal(membership)` gives a reason is refused with it (403): on a page titled `title`, or
-    with the plain 403 page when there is no title. The view receives the membership after the request."""
+    a member for whom `refusal(membership)` gives a reason is refused with it (403): on `template` (given `title`
+    and `error`), or with the plain 403 page when there is none. The view receives the membership after the
+    request."""
 
     def decorator(view):
         @login_required
@@ -73,10 +74,10 @@ def partner_admin_view(*, refusal: Callable, title: str = ""):
             if membership is None:
                 raise Http404("No such page.")
             reason = refusal(membership)
-            if reason and not title:
+            if reason and not template:
                 raise PermissionDenied(reason)
             if reason:
-                return render(request, "partners/message.html", {"title": title, "error": reason}, status=403)
+                return render(request, template, {"title": title, "error": reason}, status=403)
             return view(request, membership, *args, **kwargs)
 
         return wrapper

@@ -84,7 +84,7 @@ def accept_invitation(request, token):
 
 
 # Team pages: only the admins of an active organisation manage its team; other members are told why.
-team_admin_view = partner_admin_view(refusal=selectors.team_refusal, title="Team")
+team_admin_view = partner_admin_view(refusal=selectors.team_refusal, template="partners/message.html", title="Team")
 
 
 @team_admin_view
