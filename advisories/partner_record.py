@@ -59,40 +59,40 @@ def _audit_events(partner: Partner, exported: dict[str, list], user_ids: list[in
     return AuditEvent.objects.filter(condition)
 
 
-def export_partner_record(*, partner: Partner, destination: Path, actor=None) -> dict:
-    """Write the organisation's record to `destination` (a new zip file): one JSON file per kind of record in
-    Django's serialisation format, and a manifest with each file's sha256. The export itself is audited.
-    Refuses to overwrite an existing file. Returns the manifest."""
-    destination = Path(destination)
-    if destination.exists():
-        raise FileExistsError(f"{destination} exists; choose a new file name.")
+def _partner_rows(partner: Partner, files: dict, records: dict, excluded: dict) -> dict[str, list]:
+    """Serialise the partner and every row that points at it into `files`; returns the exported pks by model
+    label."""
+    fields, secret = _exportable_fields(Partner)
+    files["partners.partner.json"] = _serialize(Partner.objects.filter(pk=partner.pk), fields)
+    records["partners.partner.json"] = 1
+    exported: dict[str, list] = {}
+    for model, field_name in _models_pointing_at_partner():
+        queryset = model._default_manager.filter(**{field_name: partner})
+        fields, secret = _exportable_fields(model)
+        name = f"{model._meta.label_lower}.json"
+        if name in files:  # a second foreign key to Partner on the same model
+            name = f"{model._meta.label_lower}.{field_name}.json"
+        files[name] = _serialize(queryset, fields)
+        pks = list(queryset.values_list("pk", flat=True))
+        records[name] = len(pks)
+        exported.setdefault(model._meta.label, []).extend(pks)
+        if secret:
+            excluded[name] = secret
+    return exported
+
+
+def _record_files(partner: Partner) -> tuple[dict[str, bytes], dict[str, int], dict[str, list[str]]]:
+    """The record's files (name -> JSON), the number of records in each and the secret fields left out of each."""
     files: dict[str, bytes] = {}
     records: dict[str, int] = {}
     excluded: dict[str, list[str]] = {}
-
     snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
         if snapshot:
             # Every file from one snapshot: a download recorded mid-export cannot appear in one file only.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        fields, secret = _exportable_fields(Partner)
-        files["partners.partner.json"] = _serialize(Partner.objects.filter(pk=partner.pk), fields)
-        records["partners.partner.json"] = 1
-        exported: dict[str, list] = {}
-        for model, field_name in _models_pointing_at_partner():
-            queryset = model._default_manager.filter(**{field_name: partner})
-            fields, secret = _exportable_fields(model)
-            name = f"{model._meta.label_lower}.json"
-            if name in files:  # a second foreign key to Partner on the same model
-                name = f"{model._meta.label_lower}.{field_name}.json"
-            files[name] = _serialize(queryset, fields)
-            pks = list(queryset.values_list("pk", flat=True))
-            records[name] = len(pks)
-            exported.setdefault(model._meta.label, []).extend(pks)
-            if secret:
-                excluded[name] = secret
-
+        exported = _partner_rows(partner, files, records, excluded)
         user_ids = list(partner.memberships.values_list("user_id", flat=True))
         users = get_user_model().objects.filter(pk__in=user_ids)
         files["core.user.json"] = _serialize(users, USER_FIELDS)
@@ -100,7 +100,10 @@ def export_partner_record(*, partner: Partner, destination: Path, actor=None) ->
         events = _audit_events(partner, exported, user_ids)
         files["core.auditevent.json"] = _serialize(events, [f.name for f in AuditEvent._meta.concrete_fields[1:]])
         records["core.auditevent.json"] = events.count()
+    return files, records, excluded
 
+
+def _manifest(partner: Partner, files: dict[str, bytes], records: dict[str, int], excluded: dict) -> bytes:
     manifest = {
         "format": FORMAT,
         "partner": {"id": partner.pk, "legal_name": partner.legal_name},
@@ -116,8 +119,20 @@ def export_partner_record(*, partner: Partner, destination: Path, actor=None) ->
         ],
         "excluded_secret_fields": excluded,
     }
-    manifest_bytes = json.dumps(manifest, cls=DjangoJSONEncoder, indent=1).encode()
+    return json.dumps(manifest, cls=DjangoJSONEncoder, indent=1).encode()
 
+
+def export_partner_record(*, partner: Partner, destination: Path, actor=None) -> dict:
+    """Write the organisation's record to `destination` (a new zip file): one JSON file per kind of record in
+    Django's serialisation format, and a manifest with each file's sha256. The export itself is audited.
+    Refuses to overwrite an existing file. Returns the manifest."""
+    destination = Path(destination)
+    if destination.exists():
+        raise FileExistsError(f"{destination} exists; choose a new file name.")
+    files, records, excluded = _record_files(partner)
+    manifest_bytes = _manifest(partner, files, records, excluded)
+
+    # Written under another name and renamed: a reader never sees a half-written zip under the final name.
     partial = destination.with_name(destination.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in sorted(files.items()):

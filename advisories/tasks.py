@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from advisories import services
-from advisories.protection import services as protection_services
+from advisories.protection import reminders as protection_reminders
 from advisories.webhooks import services as webhook_services
 from core.services import record_heartbeat
 from core.tasks import RETRIED_ON_TRANSIENT_ERRORS
@@ -54,7 +54,7 @@ def send_notice_digests():
 # Idempotent: each reminder row is sent once (locked and marked in one transaction).
 @shared_task(ignore_result=True, acks_late=True)
 def send_protection_reminders():
-    return protection_services.send_protection_reminders()
+    return protection_reminders.send_protection_reminders()
 
 
 # One attempt per run; the outbox row says what is done, so a redelivered message never sends twice. A failed attempt

@@ -7,7 +7,7 @@ of the same length.
 Needs no database: it renders with `core.markdown.render_markdown` (markdown-it-py, then nh3), the function behind
 the portal, the API and the Markdown preview. Each case is built to `--chars` characters (default: the preview's
 limit) and also at a quarter of that size; the growth column is time(n) / time(n/4), about 4 when rendering is
-linear and 16 when quadratic. Baseline: realistic advisory prose (advisories/sample_texts.py) repeated to the same
+linear and 16 when quadratic. Baseline: realistic advisory prose (advisories/sample_texts/) repeated to the same
 length. Ends with one summary line; exits 2 when a rendering is empty or too fast to time.
 """
 

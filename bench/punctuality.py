@@ -116,7 +116,7 @@ def schedule_waves(count: int, start_at: datetime, spread: float) -> list[int]:
     return wave_ids
 
 
-def main() -> None:
+def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--waves", type=int, default=50)
     parser.add_argument("--spread", type=float, default=60.0, help="seconds over which the waves fall due")
@@ -126,29 +126,21 @@ def main() -> None:
     arguments = parser.parse_args()
     if arguments.smoke:
         arguments.waves, arguments.spread, arguments.notice_timeout = 3, 5.0, 120.0
-    setup_django()
-    import redis
-    from django.db.models import Max, Min
-    from django.utils import timezone
+    return arguments
 
-    from advisories.models import Delivery, Notice, ReleaseWave, WaveStatus
-    from core.models import AuditEvent
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    # Nothing else may be due when the run starts: the benchmark's own waves only.
-    assert not ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__lte=timezone.now()).exists()
+def start_pipeline(interval: float, sink_log: Path) -> list[subprocess.Popen]:
+    """The SMTP sink, the release worker, the notice worker and beat, as in production (Procfile)."""
     smtp_port = free_port()
-    sink_log = VAR_DIR / "punctuality-smtp-sink.txt"
-    sink_log.write_text("")
     environment = bench_environment(
-        FOREWARN_RELEASE_INTERVAL_SECONDS=str(arguments.interval),
+        FOREWARN_RELEASE_INTERVAL_SECONDS=str(interval),
         DJANGO_LOG_LEVEL="INFO",
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         FOREWARN_BENCH_SMTP_PORT=str(smtp_port),
         PYTHONUNBUFFERED="1",
     )
     quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    processes = [
+    return [
         start("smtp-sink", ["bench/smtp_sink.py", "--port", str(smtp_port), "--log", str(sink_log)], environment),
         start(
             "release-worker",
@@ -156,34 +148,47 @@ def main() -> None:
             environment,
         ),
         start("worker", celery("worker", "--queues", "celery", "--hostname", "notices@%h", *quiet), environment),
-        start("beat", celery("beat", "--max-interval", str(max(1, int(arguments.interval)))), environment),
+        start("beat", celery("beat", "--max-interval", str(max(1, int(interval)))), environment),
     ]
-    try:
-        deadline = time.monotonic() + 60
-        while not tick_times():
-            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
-                raise SystemExit("beat and the release worker did not start: see var/bench/punctuality-*.log")
-            time.sleep(0.2)
-        wave_ids = schedule_waves(arguments.waves, timezone.now(), arguments.spread)
-        last = ReleaseWave.objects.filter(pk__in=wave_ids).order_by("-scheduled_at").first().scheduled_at
-        print(f"{len(wave_ids)} waves scheduled until {last:%H:%M:%S} UTC; waiting for their release", flush=True)
-        while ReleaseWave.objects.filter(pk__in=wave_ids, status=WaveStatus.SCHEDULED).exists():
-            if timezone.now() > last + timedelta(seconds=60):
-                raise SystemExit("waves still unreleased a minute after the last one was due")
-            time.sleep(0.5)
-        released_all_at = time.monotonic()
-        print("every wave released; waiting for the last notice email", flush=True)
-        pending_notices = Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=True)
-        pending_deliveries = Delivery.objects.filter(wave_id__in=wave_ids, notified_at__isnull=True)
-        while pending_deliveries.exists() or pending_notices.exists():
-            if time.monotonic() > released_all_at + arguments.notice_timeout:
-                break
-            time.sleep(1)
-        notices_waited_s = time.monotonic() - released_all_at
-        time.sleep(2 * arguments.interval)
-    finally:
-        stop(processes)
-    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def release_waves(arguments: argparse.Namespace, processes: list[subprocess.Popen]) -> tuple[list[int], float]:
+    """Once the first tick arrives, schedule the waves and wait for their release, then for their notice emails (at
+    most --notice-timeout). Returns the waves' ids and how long the notices were waited for."""
+    from django.utils import timezone
+
+    from advisories.models import Delivery, Notice, ReleaseWave, WaveStatus
+
+    deadline = time.monotonic() + 60
+    while not tick_times():
+        if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+            raise SystemExit("beat and the release worker did not start: see var/bench/punctuality-*.log")
+        time.sleep(0.2)
+    wave_ids = schedule_waves(arguments.waves, timezone.now(), arguments.spread)
+    last = ReleaseWave.objects.filter(pk__in=wave_ids).order_by("-scheduled_at").first().scheduled_at
+    print(f"{len(wave_ids)} waves scheduled until {last:%H:%M:%S} UTC; waiting for their release", flush=True)
+    while ReleaseWave.objects.filter(pk__in=wave_ids, status=WaveStatus.SCHEDULED).exists():
+        if timezone.now() > last + timedelta(seconds=60):
+            raise SystemExit("waves still unreleased a minute after the last one was due")
+        time.sleep(0.5)
+    released_all_at = time.monotonic()
+    print("every wave released; waiting for the last notice email", flush=True)
+    pending_notices = Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=True)
+    pending_deliveries = Delivery.objects.filter(wave_id__in=wave_ids, notified_at__isnull=True)
+    while pending_deliveries.exists() or pending_notices.exists():
+        if time.monotonic() > released_all_at + arguments.notice_timeout:
+            break
+        time.sleep(1)
+    return wave_ids, time.monotonic() - released_all_at
+
+
+def wave_timings(wave_ids: list[int]) -> dict:
+    """Per wave: lateness (audit log and `released_at`), beat's next tick and its receipt by the release worker
+    after the wave fell due, release to last notice email; and how many waves were released or delivered early."""
+    from django.db.models import Max, Min
+
+    from advisories.models import Delivery, Notice, ReleaseWave
+    from core.models import AuditEvent
 
     recorded = {
         int(target_id): created_at
@@ -203,25 +208,27 @@ def main() -> None:
         .annotate(last=Max("emailed_at"))
         .values_list("wave_id", "last")
     )
-    notices = Notice.objects.filter(wave_id__in=wave_ids).count()
-    unsent = Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=True).count()
-    unnotified = Delivery.objects.filter(wave_id__in=wave_ids, notified_at__isnull=True).count()
-    emails_at_sink = sum(int(line.split()[1]) for line in sink_log.read_text().splitlines() if line.strip())
     sent, received = sorted(tick_times("beat", TICK_SENT)), sorted(tick_times())
-    lateness, recorded_lateness, polling, pickup, to_last_email, early = [], [], [], [], [], 0
+    timings = {name: [] for name in ("lateness", "recorded_lateness", "polling", "pickup", "to_last_email")}
+    timings["early"] = 0
     for wave in ReleaseWave.objects.filter(pk__in=wave_ids):
-        lateness.append((recorded[wave.pk] - wave.scheduled_at).total_seconds())
-        recorded_lateness.append((wave.released_at - wave.scheduled_at).total_seconds())
+        timings["lateness"].append((recorded[wave.pk] - wave.scheduled_at).total_seconds())
+        timings["recorded_lateness"].append((wave.released_at - wave.scheduled_at).total_seconds())
         if wave.released_at < wave.scheduled_at or first_delivery.get(wave.pk, wave.scheduled_at) < wave.scheduled_at:
-            early += 1
+            timings["early"] += 1
         if wave.pk in last_email:
-            to_last_email.append((last_email[wave.pk] - wave.released_at).total_seconds())
-        for ticks, delays in ((sent, polling), (received, pickup)):
+            timings["to_last_email"].append((last_email[wave.pk] - wave.released_at).total_seconds())
+        for ticks, delays in ((sent, timings["polling"]), (received, timings["pickup"])):
             next_tick = next((tick for tick in ticks if tick >= wave.scheduled_at), None)
             if next_tick is not None:
                 delays.append((next_tick - wave.scheduled_at).total_seconds())
-    if not to_last_email or emails_at_sink == 0:
-        raise SystemExit(2)  # nothing measured: no notice email reached the sink
+    return timings
+
+
+def report(timings: dict, notices: dict, interval: float) -> None:
+    lateness, recorded_lateness, polling, pickup, to_last_email, early = (
+        timings[name] for name in ("lateness", "recorded_lateness", "polling", "pickup", "to_last_email", "early")
+    )
     print(
         f"lateness: median {median(lateness):.3f} s, p99 {percentile(lateness, 0.99):.3f} s, "
         f"max {max(lateness):.3f} s; release instant recorded: median {median(recorded_lateness):.3f} s, "
@@ -230,9 +237,9 @@ def main() -> None:
         f"{median(pickup):.3f} s, p99 {percentile(pickup, 0.99):.3f} s; released early: {early}"
     )
     print(
-        f"notices: {notices} in inboxes, {emails_at_sink} emails at the SMTP sink, {unsent} not emailed and "
-        f"{unnotified} deliveries not notified after {notices_waited_s:.0f} s; release to last email of a wave: "
-        f"median {median(to_last_email):.1f} s, max {max(to_last_email):.1f} s"
+        f"notices: {notices['count']} in inboxes, {notices['at_sink']} emails at the SMTP sink, {notices['unsent']} "
+        f"not emailed and {notices['unnotified']} deliveries not notified after {notices['waited_s']:.0f} s; "
+        f"release to last email of a wave: median {median(to_last_email):.1f} s, max {max(to_last_email):.1f} s"
     )
     print(
         summary_line(
@@ -246,14 +253,48 @@ def main() -> None:
             pickup_p99_s=round(percentile(pickup, 0.99), 3),
             released_early=early,
             waves=len(lateness),
-            interval_s=arguments.interval,
-            emails=emails_at_sink,
-            not_emailed=unsent,
+            interval_s=interval,
+            emails=notices["at_sink"],
+            not_emailed=notices["unsent"],
             last_email_median_s=round(median(to_last_email), 1),
             last_email_max_s=round(max(to_last_email), 1),
-            met=early == 0 and percentile(lateness, 0.99) < 2 and unsent == 0 and max(to_last_email) <= 60,
+            met=early == 0 and percentile(lateness, 0.99) < 2 and notices["unsent"] == 0 and max(to_last_email) <= 60,
         )
     )
+
+
+def main() -> None:
+    arguments = parse_arguments()
+    setup_django()
+    import redis
+    from django.utils import timezone
+
+    from advisories.models import Delivery, Notice, ReleaseWave, WaveStatus
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    # Nothing else may be due when the run starts: the benchmark's own waves only.
+    assert not ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__lte=timezone.now()).exists()
+    sink_log = VAR_DIR / "punctuality-smtp-sink.txt"
+    sink_log.write_text("")
+    processes = start_pipeline(arguments.interval, sink_log)
+    try:
+        wave_ids, notices_waited_s = release_waves(arguments, processes)
+        time.sleep(2 * arguments.interval)
+    finally:
+        stop(processes)
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+    notices = {
+        "count": Notice.objects.filter(wave_id__in=wave_ids).count(),
+        "unsent": Notice.objects.filter(wave_id__in=wave_ids, emailed_at__isnull=True).count(),
+        "unnotified": Delivery.objects.filter(wave_id__in=wave_ids, notified_at__isnull=True).count(),
+        "at_sink": sum(int(line.split()[1]) for line in sink_log.read_text().splitlines() if line.strip()),
+        "waited_s": notices_waited_s,
+    }
+    timings = wave_timings(wave_ids)
+    if not timings["to_last_email"] or notices["at_sink"] == 0:
+        raise SystemExit(2)  # nothing measured: no notice email reached the sink
+    report(timings, notices, arguments.interval)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ the program it built is not the one described (the large organisations must hold
 """
 
 import argparse
+import hashlib
 import sys
 import time
 from dataclasses import dataclass
@@ -77,23 +78,21 @@ def recreate_database() -> None:
         admin.execute(f'CREATE DATABASE "{name}"')
 
 
-def seed(scale: Scale, growth_exponent: float) -> dict[str, int]:
+def write_bench_files() -> None:
+    """The artifact files every seeded advisory points at, in the private media store."""
     from django.conf import settings
-    from django.contrib.auth.hashers import make_password
-    from django.core.management import call_command
-    from django.db import connection, transaction
-    from django.utils import timezone
 
-    from compliance.models import ContractVersion
-    from core.levels import AccessLevel
-
-    call_command("migrate", verbosity=0)
     media = Path(settings.PRIVATE_MEDIA_ROOT) / "artifacts" / "bench"
     media.mkdir(parents=True, exist_ok=True)
     (media / "detection.yar").write_bytes(DETECTION_RULE)
     (media / "poc.py").write_bytes(PROOF_OF_CONCEPT)
 
-    now = timezone.now().replace(microsecond=0)
+
+def create_contracts(now):
+    """The NDA (every level) and the proof-of-concept addendum (early level), in force for the whole history."""
+    from compliance.models import ContractVersion
+    from core.levels import AccessLevel
+
     nda = ContractVersion.objects.create(
         contract_key="nda",
         title="Partner Program NDA",
@@ -110,7 +109,15 @@ def seed(scale: Scale, growth_exponent: float) -> dict[str, int]:
         effective_at=now.replace(year=now.year - 6),
         required_from_level=AccessLevel.EARLY,
     )
-    parameters = {
+    return nda, addendum
+
+
+def statement_parameters(scale: Scale, growth_exponent: float, now) -> dict:
+    """The values the seeding statements (STATEMENTS) take, contracts created."""
+    from django.contrib.auth.hashers import make_password
+
+    nda, addendum = create_contracts(now)
+    return {
         "now": now,
         "history": f"{HISTORY_DAYS} days",
         "orgs": scale.organisations,
@@ -126,12 +133,23 @@ def seed(scale: Scale, growth_exponent: float) -> dict[str, int]:
         "addendum_sha": addendum.text_sha256,
         "rule_size": len(DETECTION_RULE),
         "poc_size": len(PROOF_OF_CONCEPT),
-        "rule_sha": __import__("hashlib").sha256(DETECTION_RULE).hexdigest(),
-        "poc_sha": __import__("hashlib").sha256(PROOF_OF_CONCEPT).hexdigest(),
+        "rule_sha": hashlib.sha256(DETECTION_RULE).hexdigest(),
+        "poc_sha": hashlib.sha256(PROOF_OF_CONCEPT).hexdigest(),
         "generic_body": "## Summary\n\n" + "A flaw in the product lets a remote attacker run code. " * 10,
         "standard_body": "## Technical details\n\n" + "The parser trusts a length field; **detection**: watch for "
         "oversized records in `header.len`. " * 30,
     }
+
+
+def seed(scale: Scale, growth_exponent: float) -> dict[str, int]:
+    """Migrate, then fill the database with STATEMENTS in one transaction; returns the rows inserted per label."""
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    call_command("migrate", verbosity=0)
+    write_bench_files()
+    parameters = statement_parameters(scale, growth_exponent, timezone.now().replace(microsecond=0))
     counts = {}
     with transaction.atomic(), connection.cursor() as cursor:
         for label, statement in STATEMENTS:

@@ -165,29 +165,23 @@ def _product(product: AffectedProduct, product_id: str) -> dict:
     return entry
 
 
-def build_csaf_document(
-    copy: CsafCopy,
-    *,
-    publisher_namespace: str,
-    canonical_url: str,
-    advisory_url: str | None,
-    artifact_url: Callable[[Artifact], str],
-) -> dict:
-    """The CSAF 2.0 JSON document (a dict, keys sorted) of one copy. `canonical_url` is where the provider serves
-    this copy (the `self` reference); `advisory_url` the advisory's page in the portal (None for the public)."""
-    advisory = copy.advisory
-    documents = list(copy.documents)
-    tlp_label = TLP(advisory.tlp)
+def _products(advisory: Advisory) -> tuple[list[AffectedProduct], list[str]]:
+    """The advisory's products (one placeholder when it names none) and their CSAF product ids."""
     products = advisory.affected_product_list or [AffectedProduct(name=f"Products affected by {advisory.identifier}")]
     product_ids = [f"{advisory.identifier}-P{number}" for number in range(1, len(products) + 1)]
+    return products, product_ids
 
+
+def _notes(copy: CsafCopy) -> list[dict]:
+    """The document notes: the reader's texts (a summary from the title when none is generic), then the banner."""
+    advisory = copy.advisory
     notes = [
         {
             "category": DOCUMENT_NOTE_CATEGORIES.get(AccessLevel(document.level), "details"),
             "title": document.title,
             "text": document.body_markdown,
         }
-        for document in documents
+        for document in copy.documents
         if document.body_markdown.strip()
     ]
     if not any(note["category"] == "summary" for note in notes):
@@ -199,7 +193,14 @@ def build_csaf_document(
             "text": copy.banner,
         }
     )
+    return notes
 
+
+def _references(
+    copy: CsafCopy, *, canonical_url: str, advisory_url: str | None, artifact_url: Callable[[Artifact], str]
+) -> list[dict]:
+    """This document, the advisory's portal page (not for the public copy) and the reader's files."""
+    advisory = copy.advisory
     references = [
         {"category": "self", "summary": f"{advisory.identifier} (this CSAF document)", "url": canonical_url},
     ]
@@ -218,8 +219,13 @@ def build_csaf_document(
         }
         for artifact in copy.artifacts
     ]
+    return references
 
-    summary = next((d.body_markdown for d in documents if d.level == AccessLevel.GENERIC and d.body_markdown), "")
+
+def _vulnerabilities(copy: CsafCopy, product_ids: list[str]) -> list[dict]:
+    """One vulnerability per valid CVE id of the advisory (one without a CVE when it has none)."""
+    advisory = copy.advisory
+    summary = next((d.body_markdown for d in copy.documents if d.level == AccessLevel.GENERIC and d.body_markdown), "")
     vulnerability_notes = [{"category": "description", "text": summary or advisory.title}]
     cvss = _cvss_v3(advisory)
     cwe_name = weakness_name(advisory.cwe_id) if advisory.cwe_id else None
@@ -241,39 +247,61 @@ def build_csaf_document(
         if cvss:
             vulnerability["scores"] = [{"products": product_ids, "cvss_v3": cvss}]
         vulnerabilities.append(vulnerability)
+    return vulnerabilities
 
-    revisions = list(copy.revisions)
-    distribution_text = f"{tlp_label.label} (FIRST TLP 2.0), shown as TLP:{TLP_2_TO_CSAF_TLP_1[tlp_label]} because "
+
+def _distribution(copy: CsafCopy) -> dict:
+    """The TLP label (as TLP 1.0) and, in words, the TLP 2.0 label and who may read the copy."""
+    tlp_label = TLP(copy.advisory.tlp)
+    text = f"{tlp_label.label} (FIRST TLP 2.0), shown as TLP:{TLP_2_TO_CSAF_TLP_1[tlp_label]} because "
     if copy.recipient:
-        distribution_text += (
+        text += (
             f"CSAF 2.0 uses TLP 1.0 labels. Issued to {copy.recipient} at the {copy.level.label} level under the "
             "program agreement; do not redistribute."
         )
     else:
-        distribution_text += "CSAF 2.0 uses TLP 1.0 labels. Public copy: disclosure is not limited."
+        text += "CSAF 2.0 uses TLP 1.0 labels. Public copy: disclosure is not limited."
+    return {"text": text, "tlp": {"label": TLP_2_TO_CSAF_TLP_1[tlp_label], "url": TLP_2_URL}}
+
+
+def _tracking(advisory: Advisory, revisions: Sequence[CopyRevision]) -> dict:
+    return {
+        "id": advisory.identifier,
+        "status": "final" if advisory.status == AdvisoryStatus.PUBLIC else "interim",
+        "version": str(revisions[-1].number),
+        "initial_release_date": csaf_timestamp(revisions[0].at),
+        "current_release_date": csaf_timestamp(revisions[-1].at),
+        "revision_history": [
+            {"date": csaf_timestamp(r.at), "number": str(r.number), "summary": r.summary} for r in revisions
+        ],
+        "generator": {"engine": {"name": "Forewarn"}},
+    }
+
+
+def build_csaf_document(
+    copy: CsafCopy,
+    *,
+    publisher_namespace: str,
+    canonical_url: str,
+    advisory_url: str | None,
+    artifact_url: Callable[[Artifact], str],
+) -> dict:
+    """The CSAF 2.0 JSON document (a dict, keys sorted) of one copy. `canonical_url` is where the provider serves
+    this copy (the `self` reference); `advisory_url` the advisory's page in the portal (None for the public)."""
+    advisory = copy.advisory
+    products, product_ids = _products(advisory)
     document = {
         "category": "csaf_security_advisory",
         "csaf_version": CSAF_VERSION,
         "lang": "en",
         "title": advisory.title,
         "publisher": {"category": "coordinator", "name": PUBLISHER_NAME, "namespace": publisher_namespace},
-        "distribution": {
-            "text": distribution_text,
-            "tlp": {"label": TLP_2_TO_CSAF_TLP_1[tlp_label], "url": TLP_2_URL},
-        },
-        "notes": notes,
-        "references": references,
-        "tracking": {
-            "id": advisory.identifier,
-            "status": "final" if advisory.status == AdvisoryStatus.PUBLIC else "interim",
-            "version": str(revisions[-1].number),
-            "initial_release_date": csaf_timestamp(revisions[0].at),
-            "current_release_date": csaf_timestamp(revisions[-1].at),
-            "revision_history": [
-                {"date": csaf_timestamp(r.at), "number": str(r.number), "summary": r.summary} for r in revisions
-            ],
-            "generator": {"engine": {"name": "Forewarn"}},
-        },
+        "distribution": _distribution(copy),
+        "notes": _notes(copy),
+        "references": _references(
+            copy, canonical_url=canonical_url, advisory_url=advisory_url, artifact_url=artifact_url
+        ),
+        "tracking": _tracking(advisory, list(copy.revisions)),
     }
     severity = severity_for_score(advisory.cvss_score)
     if severity is not None:
@@ -287,7 +315,7 @@ def build_csaf_document(
                     _product(product, product_id) for product, product_id in zip(products, product_ids, strict=True)
                 ]
             },
-            "vulnerabilities": vulnerabilities,
+            "vulnerabilities": _vulnerabilities(copy, product_ids),
         }
     )
 

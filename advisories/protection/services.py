@@ -1,11 +1,9 @@
 """Every change to protection statuses, feedback, indicators and reminders: permission-checked, validated, one
 transaction, audited."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -17,19 +15,16 @@ from advisories.models import (
     AdvisoryStatus,
     Confidence,
     Delivery,
-    EmailMode,
     FeedbackKind,
     IndicatorType,
     PartnerIndicator,
     ProtectionFeedback,
-    ProtectionReminder,
     ProtectionState,
     ProtectionStatus,
 )
 from advisories.validators import normalise_indicator
-from compliance.entitlements import PartnerAccess, partners_holding, released_objects
+from compliance.entitlements import PartnerAccess, released_objects
 from core.services import record_audit_event
-from partners.models import PartnerMembership
 
 PRODUCTS_MAX_CHARS = 2000
 SIGNATURE_IDS_MAX_CHARS = 5000
@@ -55,6 +50,76 @@ def _check_length(errors: dict, field: str, value: str, limit: int) -> None:
         errors[field] = f"At most {limit} characters."
 
 
+def _validated_report_texts(*, state: str, products: str, signature_ids: str, notes: str) -> tuple[str, str, str]:
+    """The report's products, signature ids and notes stripped; refuses an unknown state and texts too long."""
+    products, signature_ids, notes = (products or "").strip(), (signature_ids or "").strip(), (notes or "").strip()
+    errors: dict[str, str] = {}
+    _check_length(errors, "products", products, PRODUCTS_MAX_CHARS)
+    _check_length(errors, "signature_ids", signature_ids, SIGNATURE_IDS_MAX_CHARS)
+    _check_length(errors, "notes", notes, NOTES_MAX_CHARS)
+    if state not in ProtectionState.values:
+        errors["state"] = "Unknown state."
+    if errors:
+        raise ValidationError(errors)
+    return products, signature_ids, notes
+
+
+def _status_fields(status: ProtectionStatus) -> dict:
+    """The reported fields of a status, to tell whether a report changed anything."""
+    return {
+        "state": status.state,
+        "products": status.products,
+        "signature_ids": status.signature_ids,
+        "shipped_at": status.shipped_at,
+        "notes": status.notes,
+    }
+
+
+def _move_to_state(status: ProtectionStatus, state: str) -> None:
+    """Move the status to `state` through the state machine; refuses a transition it does not allow."""
+    if state == status.state:
+        return
+    transition = getattr(status, PROTECTION_TRANSITIONS.get(state, ""), None)
+    if transition is None or not can_proceed(transition):
+        raise ValidationError(
+            {
+                "state": f"A protection status cannot go from “{status.get_state_display()}” to "
+                f"“{ProtectionState(state).label}”."
+            }
+        )
+    transition()
+
+
+def _set_shipped_at(
+    status: ProtectionStatus,
+    *,
+    before: dict,
+    shipped_at: datetime | None,
+    carries_protection: bool,
+    now: datetime,
+    access: PartnerAccess,
+    advisory: Advisory,
+) -> None:
+    """Fix the shipped time when the status becomes shipped (default now); refuse changing it once reported (`before`
+    holds the status's fields before the report), a shipped status that names no product or signature, and a shipped
+    time on a status that is not shipped."""
+    if status.state != ProtectionState.SHIPPED:
+        if shipped_at is not None:
+            raise ValidationError({"shipped_at": "Only a shipped protection has a shipped time."})
+        return
+    if before["state"] == ProtectionState.SHIPPED:
+        if shipped_at is not None and shipped_at != before["shipped_at"]:
+            raise ValidationError({"shipped_at": "The shipped time is fixed once reported."})
+    else:
+        status.shipped_at = _validated_shipped_at(
+            shipped_at=shipped_at or now, now=now, access=access, advisory=advisory
+        )
+    if not carries_protection:
+        raise ValidationError(
+            {"products": "Name the product(s) and version, or the signature ids, that carry the protection."}
+        )
+
+
 def report_protection_status(
     *,
     access: PartnerAccess,
@@ -73,59 +138,27 @@ def report_protection_status(
     that did not receive the advisory (PermissionDenied) and any other transition (ValidationError). Audited
     when something changed."""
     require_received(access=access, advisory=advisory)
-    products, signature_ids, notes = (products or "").strip(), (signature_ids or "").strip(), (notes or "").strip()
-    errors: dict[str, str] = {}
-    _check_length(errors, "products", products, PRODUCTS_MAX_CHARS)
-    _check_length(errors, "signature_ids", signature_ids, SIGNATURE_IDS_MAX_CHARS)
-    _check_length(errors, "notes", notes, NOTES_MAX_CHARS)
-    if state not in ProtectionState.values:
-        errors["state"] = "Unknown state."
-    if errors:
-        raise ValidationError(errors)
+    products, signature_ids, notes = _validated_report_texts(
+        state=state, products=products, signature_ids=signature_ids, notes=notes
+    )
     now = timezone.now()
     with transaction.atomic():
         status, _ = ProtectionStatus.objects.select_for_update().get_or_create(
             advisory=advisory, partner=access.partner
         )
-        before = {
-            "state": status.state,
-            "products": status.products,
-            "signature_ids": status.signature_ids,
-            "shipped_at": status.shipped_at,
-            "notes": status.notes,
-        }
-        if state != status.state:
-            transition = getattr(status, PROTECTION_TRANSITIONS.get(state, ""), None)
-            if transition is None or not can_proceed(transition):
-                raise ValidationError(
-                    {
-                        "state": f"A protection status cannot go from “{status.get_state_display()}” to "
-                        f"“{ProtectionState(state).label}”."
-                    }
-                )
-            transition()
-        if state == ProtectionState.SHIPPED:
-            if before["state"] == ProtectionState.SHIPPED:
-                if shipped_at is not None and shipped_at != before["shipped_at"]:
-                    raise ValidationError({"shipped_at": "The shipped time is fixed once reported."})
-            else:
-                status.shipped_at = _validated_shipped_at(
-                    shipped_at=shipped_at or now, now=now, access=access, advisory=advisory
-                )
-            if not (products or signature_ids):
-                raise ValidationError(
-                    {"products": "Name the product(s) and version, or the signature ids, that carry the protection."}
-                )
-        elif shipped_at is not None:
-            raise ValidationError({"shipped_at": "Only a shipped protection has a shipped time."})
+        before = _status_fields(status)
+        _move_to_state(status, state)
+        _set_shipped_at(
+            status,
+            before=before,
+            shipped_at=shipped_at,
+            carries_protection=bool(products or signature_ids),
+            now=now,
+            access=access,
+            advisory=advisory,
+        )
         status.products, status.signature_ids, status.notes = products, signature_ids, notes
-        after = {
-            "state": status.state,
-            "products": products,
-            "signature_ids": signature_ids,
-            "shipped_at": status.shipped_at,
-            "notes": notes,
-        }
+        after = _status_fields(status)
         if after == before and status.updated_by_id is not None:
             return status
         status.updated_by = access.user
@@ -200,21 +233,11 @@ def submit_protection_feedback(
     return feedback
 
 
-def submit_partner_indicator(
-    *,
-    access: PartnerAccess,
-    advisory: Advisory,
-    indicator_type: str,
-    value: str,
-    first_seen: datetime,
-    confidence: str,
-    comment: str = "",
-    ip_address=None,
-) -> PartnerIndicator:
-    """Attach an indicator the organisation observed in the wild to the advisory. The value is validated for its
-    type and stored normalised; refuses a first-seen time in the future, an unknown type or confidence, a value
-    the organisation already reported for the advisory, and organisations that did not receive it."""
-    require_received(access=access, advisory=advisory)
+def _validated_indicator(
+    *, indicator_type: str, value: str, first_seen: datetime, confidence: str, comment: str
+) -> tuple[str, str]:
+    """The indicator's value normalised for its type and its comment stripped; refuses an unknown type or
+    confidence, an invalid value, a first-seen time without a time zone or in the future and a long comment."""
     errors: dict[str, object] = {}
     if indicator_type not in IndicatorType.values:
         errors["indicator_type"] = "Unknown indicator type."
@@ -234,6 +257,27 @@ def submit_partner_indicator(
         errors["comment"] = f"At most {COMMENT_MAX_CHARS} characters."
     if errors:
         raise ValidationError(errors)
+    return value, comment
+
+
+def submit_partner_indicator(
+    *,
+    access: PartnerAccess,
+    advisory: Advisory,
+    indicator_type: str,
+    value: str,
+    first_seen: datetime,
+    confidence: str,
+    comment: str = "",
+    ip_address=None,
+) -> PartnerIndicator:
+    """Attach an indicator the organisation observed in the wild to the advisory. The value is validated for its
+    type and stored normalised; refuses a first-seen time in the future, an unknown type or confidence, a value
+    the organisation already reported for the advisory, and organisations that did not receive it."""
+    require_received(access=access, advisory=advisory)
+    value, comment = _validated_indicator(
+        indicator_type=indicator_type, value=value, first_seen=first_seen, confidence=confidence, comment=comment
+    )
     try:
         with transaction.atomic():
             indicator = PartnerIndicator.objects.create(
@@ -266,88 +310,3 @@ def submit_partner_indicator(
             {"value": "Your organisation already reported this indicator for this advisory."}
         ) from error
     return indicator
-
-
-# Reminders before public release ---------------------------------------------------------------------------------
-
-
-def reminder_lead_time() -> timedelta:
-    return timedelta(hours=settings.FOREWARN_PROTECTION_REMINDER_HOURS)
-
-
-def queue_protection_reminders(*, now: datetime) -> int:
-    """One reminder row per advisory whose public release falls within the lead time and per receiving
-    organisation (still entitled) that has not reported a status yet. Existing rows are kept (database
-    constraint): an organisation is reminded once per advisory."""
-    advisories = Advisory.objects.filter(
-        status__in=[AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED],
-        public_release_at__gt=now,
-        public_release_at__lte=now + reminder_lead_time(),
-        deliveries__isnull=False,
-    ).distinct()
-    reminders = []
-    for advisory in advisories:
-        reported = set(
-            ProtectionStatus.objects.filter(advisory=advisory)
-            .exclude(state=ProtectionState.NOT_STARTED)
-            .values_list("partner_id", flat=True)
-        )
-        reminded = set(ProtectionReminder.objects.filter(advisory=advisory).values_list("partner_id", flat=True))
-        reminders += [
-            ProtectionReminder(advisory=advisory, partner_id=partner_id, created_at=now)
-            for partner_id in partners_holding(advisory, now)
-            if partner_id not in reported and partner_id not in reminded
-        ]
-    ProtectionReminder.objects.bulk_create(reminders, ignore_conflicts=True)
-    return len(reminders)
-
-
-def _reminder_message(reminder: ProtectionReminder, email: str):
-    advisory = reminder.advisory
-    link = f"{settings.FOREWARN_PORTAL_URL}/portal/advisories/{advisory.identifier}/protection/"
-    body = (
-        f"{advisory.identifier}: {advisory.title}\n\n"
-        f"This advisory becomes public on {advisory.public_release_at:%Y-%m-%d %H:%M} UTC. Your organisation "
-        f"({reminder.partner}) has not reported whether it has shipped a protection for it yet.\n\n"
-        f"Report your status (in progress, shipped, or not applicable): {link}\n"
-    )
-    return (f"[Forewarn] Protection status for {advisory.identifier}", body, settings.DEFAULT_FROM_EMAIL, [email])
-
-
-def send_protection_reminders(*, now: datetime | None = None) -> int:
-    """Queue the reminders that are due, then send every queued one not sent yet to the organisation's active
-    members (except those who asked for no email), exactly once: rows are locked (`skip_locked`, so concurrent
-    runs share the work) and marked sent in the same transaction. Returns the number of emails sent."""
-    now = now or timezone.now()
-    queue_protection_reminders(now=now)
-    with transaction.atomic():
-        reminders = list(
-            ProtectionReminder.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("advisory", "partner")
-            .filter(sent_at__isnull=True)
-        )
-        if not reminders:
-            return 0
-        emails: dict[int, list[str]] = {}
-        for partner_id, email in (
-            PartnerMembership.objects.filter(
-                partner_id__in={r.partner_id for r in reminders}, is_active=True, user__is_active=True
-            )
-            .exclude(user__notice_preference__email_mode=EmailMode.NONE)
-            .values_list("partner_id", "user__email")
-        ):
-            emails.setdefault(partner_id, []).append(email)
-        messages = []
-        for reminder in reminders:
-            recipients = emails.get(reminder.partner_id, [])
-            messages += [_reminder_message(reminder, email) for email in recipients]
-            reminder.sent_at, reminder.recipients = now, len(recipients)
-            reminder.save(update_fields=["sent_at", "recipients"])
-            record_audit_event(
-                actor=None,
-                action="protection.reminder_sent",
-                target=reminder.advisory,
-                details={"partner": reminder.partner_id, "recipients": len(recipients)},
-            )
-        send_mass_mail(messages, fail_silently=False)
-    return len(messages)

@@ -78,29 +78,15 @@ class StixCopy:
     partner_indicators: list[PartnerIndicator]
 
 
-def build_bundle(copy: StixCopy):
-    """The `stix2` Bundle of the copy. (`stix2` is imported here: it takes about a second to load, which the
-    URL configuration, and so every worker's first request, should not pay.)"""
+# `stix2` is imported inside the functions that make STIX objects: it takes about a second to load, which the URL
+# configuration, and so every worker's first request, should not pay.
+
+
+def _vulnerabilities(advisory: Advisory, common: dict) -> list:
+    """One vulnerability per CVE id of the advisory, or one named by its identifier when it has none."""
     from stix2 import v21
 
-    advisory = copy.advisory
-    marking = getattr(v21, TLP_MARKINGS[TLP(advisory.tlp)])
-    program = v21.Identity(
-        id=stix_id("identity", "program"),
-        name=PROGRAM_NAME,
-        identity_class="organization",
-        created=advisory.created_at,
-        modified=advisory.created_at,
-    )
-    partner = v21.Identity(
-        id=stix_id("identity", "partner", copy.partner_id),
-        name=copy.partner_name,
-        identity_class="organization",
-        created=advisory.created_at,
-        modified=advisory.created_at,
-    )
-    common = {"created_by_ref": program.id, "object_marking_refs": [marking.id]}
-    vulnerabilities = [
+    return [
         v21.Vulnerability(
             id=stix_id("vulnerability", advisory.pk, cve),
             name=cve,
@@ -126,6 +112,12 @@ def build_bundle(copy: StixCopy):
         )
     ]
 
+
+def _program_indicators(copy: StixCopy, common: dict) -> list:
+    """The program's indicators: its detection indicators that STIX can pattern, then its detection rule files."""
+    from stix2 import v21
+
+    advisory = copy.advisory
     indicators = []
     for indicator in copy.detection_indicators:
         pattern = stix_pattern(indicator.indicator_type, indicator.value)
@@ -160,7 +152,15 @@ def build_bundle(copy: StixCopy):
                 **common,
             )
         )
-    unpatterned = []
+    return indicators
+
+
+def _partner_indicators(copy: StixCopy, *, partner_ref: str, marking_ref: str) -> tuple[list, list]:
+    """The organisation's own reported indicators (created by its identity): those STIX can pattern as indicators,
+    and the others, which the caller lists in a note."""
+    from stix2 import v21
+
+    indicators, unpatterned = [], []
     for indicator in copy.partner_indicators:
         pattern = stix_pattern(indicator.indicator_type, indicator.value)
         if pattern is None:
@@ -169,7 +169,7 @@ def build_bundle(copy: StixCopy):
         indicators.append(
             v21.Indicator(
                 id=stix_id("indicator", "partner", indicator.pk),
-                name=f"{advisory.identifier}: {indicator.get_indicator_type_display()} {indicator.value[:80]}",
+                name=f"{copy.advisory.identifier}: {indicator.get_indicator_type_display()} {indicator.value[:80]}",
                 description=indicator.comment or None,
                 indicator_types=["malicious-activity"],
                 pattern=pattern,
@@ -178,12 +178,18 @@ def build_bundle(copy: StixCopy):
                 confidence=CONFIDENCE[indicator.confidence],
                 created=indicator.created_at,
                 modified=indicator.created_at,
-                created_by_ref=partner.id,
-                object_marking_refs=[marking.id],
+                created_by_ref=partner_ref,
+                object_marking_refs=[marking_ref],
             )
         )
+    return indicators, unpatterned
 
-    relationships = [
+
+def _relationships(indicators: list, vulnerabilities: list, common: dict) -> list:
+    """A `related-to` relationship from each indicator to each vulnerability."""
+    from stix2 import v21
+
+    return [
         v21.Relationship(
             id=stix_id("relationship", indicator.id, vulnerability.id),
             relationship_type="related-to",
@@ -197,6 +203,15 @@ def build_bundle(copy: StixCopy):
         for indicator in indicators
         for vulnerability in vulnerabilities
     ]
+
+
+def _notes(
+    copy: StixCopy, vulnerabilities: list, indicators: list, unpatterned: list, *, partner_ref: str, common: dict
+) -> list:
+    """The issued-to note, and a note of the organisation's observations STIX has no pattern for."""
+    from stix2 import v21
+
+    advisory = copy.advisory
     notes = [
         v21.Note(
             abstract="Issued to",
@@ -219,10 +234,39 @@ def build_bundle(copy: StixCopy):
                 object_refs=[vulnerability.id for vulnerability in vulnerabilities],
                 created=min(i.created_at for i in unpatterned),
                 modified=max(i.created_at for i in unpatterned),
-                created_by_ref=partner.id,
-                object_marking_refs=[marking.id],
+                created_by_ref=partner_ref,
+                object_marking_refs=common["object_marking_refs"],
             )
         )
+    return notes
+
+
+def build_bundle(copy: StixCopy):
+    """The `stix2` Bundle of the copy."""
+    from stix2 import v21
+
+    advisory = copy.advisory
+    marking = getattr(v21, TLP_MARKINGS[TLP(advisory.tlp)])
+    program = v21.Identity(
+        id=stix_id("identity", "program"),
+        name=PROGRAM_NAME,
+        identity_class="organization",
+        created=advisory.created_at,
+        modified=advisory.created_at,
+    )
+    partner = v21.Identity(
+        id=stix_id("identity", "partner", copy.partner_id),
+        name=copy.partner_name,
+        identity_class="organization",
+        created=advisory.created_at,
+        modified=advisory.created_at,
+    )
+    common = {"created_by_ref": program.id, "object_marking_refs": [marking.id]}
+    vulnerabilities = _vulnerabilities(advisory, common)
+    reported, unpatterned = _partner_indicators(copy, partner_ref=partner.id, marking_ref=marking.id)
+    indicators = _program_indicators(copy, common) + reported
+    relationships = _relationships(indicators, vulnerabilities, common)
+    notes = _notes(copy, vulnerabilities, indicators, unpatterned, partner_ref=partner.id, common=common)
     return v21.Bundle(
         objects=[marking, program, partner, *vulnerabilities, *indicators, *relationships, *notes],
         allow_custom=False,

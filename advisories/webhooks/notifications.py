@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.urls import reverse
 
 from partners.models import MemberRole, PartnerMembership
@@ -20,3 +21,8 @@ def email_partner_admins(*, partner_id: int, subject: str, lines: list[str]) -> 
     body = "\n".join([*lines, "", f"Webhook endpoints: {link}"])
     send_mail(f"[Forewarn] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
     return len(recipients)
+
+
+def email_partner_admins_after_commit(partner_id: int, subject: str, lines: list[str]) -> None:
+    """`email_partner_admins` once the caller's transaction commits (never for a change that was rolled back)."""
+    transaction.on_commit(lambda: email_partner_admins(partner_id=partner_id, subject=subject, lines=lines))
