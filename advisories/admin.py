@@ -13,6 +13,7 @@ from advisories.models import (
     ReleaseWave,
     WaveStatus,
 )
+from core.admin import ReadOnlyAdmin
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -67,17 +68,6 @@ class AdvisoryAdmin(admin.ModelAdmin):
             return False
         return super().has_view_permission(request, obj)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

@@ -25,10 +25,10 @@ import django  # noqa: E402
 
 django.setup()
 
-from advisories.program_views import PREVIEW_MAX_CHARS  # noqa: E402
 from advisories.sample_texts import SAMPLE_DOCUMENTS  # noqa: E402
 from bench.common import CannotMeasure, load_average, run  # noqa: E402
 from core.markdown import render_markdown  # noqa: E402
+from program.views.advisories import PREVIEW_MAX_CHARS  # noqa: E402
 
 # A quarter of it still holds one whole wide table (7,500 characters), so that every case keeps its shape.
 SMOKE_CHARS = 32_000

@@ -12,6 +12,7 @@ from compliance.models import (
     PolicyLevelChange,
     Violation,
 )
+from core.admin import ReadOnlyAdmin
 
 
 class AppendOnlyAdmin(admin.ModelAdmin):
@@ -92,19 +93,6 @@ class AgreementReminderAdmin(admin.ModelAdmin):
     list_display = ["sent_at", "agreement", "kind", "recipients"]
     list_filter = ["kind"]
     list_select_related = ["agreement__partner", "agreement__contract_version"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Shown for reference only: every change goes through the compliance pages and their services."""
 
     def has_add_permission(self, request):
         return False

@@ -1,150 +1,24 @@
-"""Contracts: the program managers' pages (/program/contracts/) and the partners' agreements (/portal/agreements/).
-Thin: reads through `compliance.selectors`, every change through `compliance.services`."""
-
-from functools import wraps
+"""The partners' compliance pages (/portal/agreements/, /portal/appeals/): agreements to read and sign, and the
+partner admins' appeals against enforcement actions. Thin: reads through `compliance.selectors`, every change
+through `compliance.services`. The staff pages are in program/views/."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from compliance import selectors, services
-from compliance.entitlements import partner_access
-from compliance.forms import ContractVersionForm, SignAgreementForm
-from compliance.models import ContractVersion, text_sha256
+from compliance import forms, selectors, services
+from compliance.forms import SignAgreementForm
+from compliance.models import text_sha256
+from core.access import member_view, partner_admin_view, refusal_text
+from core.forms import show_service_error
 from core.http import client_ip, user_agent
 from core.markdown import render_markdown
-from core.roles import is_compliance_officer, is_program_manager
 from partners.models import MemberRole, Partner
 
-# Staff pages ---------------------------------------------------------------------------------------------------
-
-
-def contracts_staff_view(view):
-    """Program managers and compliance officers; 404 for partners (no staff page exists for them), 403 for other
-    staff."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404("No such page.")
-        if not (is_program_manager(request.user) or is_compliance_officer(request.user)):
-            raise PermissionDenied("Only program managers and compliance officers see contracts.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-@require_GET
-@contracts_staff_view
-def contract_list(request):
-    now = timezone.now()
-    current_ids = {v.pk for v in selectors.current_contract_versions(now).values()}
-    return render(
-        request,
-        "compliance/contract_list.html",
-        {
-            "versions": selectors.contract_versions_overview(),
-            "current_ids": current_ids,
-            "now": now,
-            "may_publish": is_program_manager(request.user),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@contracts_staff_view
-def contract_publish(request):
-    if not is_program_manager(request.user):
-        raise PermissionDenied("Only program managers publish contract versions.")
-    now = timezone.now().replace(second=0, microsecond=0)
-    if request.method == "POST":
-        form = ContractVersionForm(request.POST)
-        if form.is_valid():
-            try:
-                version = services.publish_contract_version(actor=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                _add_errors(form, error)
-            else:
-                messages.success(request, f"{version} is published. It can no longer be changed.")
-                return redirect("compliance:contract_version", version.pk)
-    else:
-        base_id = request.GET.get("from", "")
-        base = ContractVersion.objects.filter(pk=int(base_id)).first() if base_id.isdigit() else None
-        form = ContractVersionForm(initial=ContractVersionForm.initial_from(base, now))
-    return render(request, "compliance/contract_publish.html", {"form": form})
-
-
-@require_GET
-@contracts_staff_view
-def contract_version(request, pk):
-    version = ContractVersion.objects.filter(pk=pk).first()
-    if version is None:
-        raise Http404("No such contract version.")
-    return render(
-        request,
-        "compliance/contract_version.html",
-        {
-            "version": version,
-            "html": render_markdown(version.text),
-            "superseded": selectors.is_superseded(version, timezone.now()),
-            "agreements": version.agreements.select_related("partner", "signed_by").order_by("-signed_at"),
-            "may_publish": is_program_manager(request.user),
-        },
-    )
-
-
-@require_GET
-@contracts_staff_view
-def signing_status(request):
-    now = timezone.now()
-    overview = selectors.signing_overview(at=now)
-    versions = [standing.version for standing in overview[0].standings] if overview else []
-    return render(
-        request,
-        "compliance/signing_status.html",
-        {
-            "now": now,
-            "versions": versions,
-            "overview": overview,
-            "missing": [row for row in overview if row.missing],
-            "expiring": sorted(
-                ((row.partner, s) for row in overview for s in row.expiring), key=lambda item: item[1].covered_until
-            ),
-            "window_days": selectors.UPCOMING_EXPIRY_WINDOW.days,
-        },
-    )
-
-
-@require_GET
-@contracts_staff_view
-def staff_agreement_record(request, pk):
-    agreement = selectors.agreement_record(agreement_id=pk)
-    if agreement is None:
-        raise Http404("No such agreement.")
-    return _render_record(request, agreement)
-
-
-# Partner pages -------------------------------------------------------------------------------------------------
-
-
-def partner_member_view(view):
-    """Any active member of a partner organisation, whatever its current level (an organisation without access
-    comes here to sign); 404 for everyone else, staff included."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        access = partner_access(request.user)
-        if access is None:
-            raise Http404("No such page.")
-        return view(request, access, *args, **kwargs)
-
-    return wrapper
+# Agreements ----------------------------------------------------------------------------------------------------
 
 
 def _is_partner_admin(access) -> bool:
@@ -152,7 +26,7 @@ def _is_partner_admin(access) -> bool:
 
 
 @require_GET
-@partner_member_view
+@member_view
 def partner_agreements(request, access):
     (contracts,) = selectors.signing_overview(at=timezone.now(), partners=Partner.objects.filter(pk=access.partner.pk))
     return render(
@@ -169,7 +43,7 @@ def partner_agreements(request, access):
 
 
 @require_http_methods(["GET", "POST"])
-@partner_member_view
+@member_view
 def partner_sign(request, access, version_id):
     now = timezone.now()
     version = selectors.version_in_effect_or_none(version_id=version_id, at=now)
@@ -195,7 +69,7 @@ def partner_sign(request, access, version_id):
                     user_agent=user_agent(request),
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                show_service_error(form, error)
             else:
                 messages.success(request, f"{version} is signed for {access.partner}. Keep the record below.")
                 return redirect("compliance:partner_agreement", agreement.pk)
@@ -220,19 +94,68 @@ def partner_sign(request, access, version_id):
 
 
 @require_GET
-@partner_member_view
+@member_view
 def partner_agreement_record(request, access, pk):
     agreement = selectors.partner_agreement_or_none(partner=access.partner, agreement_id=pk)
     if agreement is None:
         raise Http404("No such agreement.")
-    return _render_record(request, agreement)
+    return render_agreement_record(request, agreement)
 
 
-# Shared --------------------------------------------------------------------------------------------------------
+# Appeals (partner admins) --------------------------------------------------------------------------------------
 
 
-def _render_record(request, agreement):
-    """The printable record of a signed agreement, the same for the program and the partner."""
+def _not_an_admin(membership) -> str | None:
+    return None if membership.role == MemberRole.ADMIN else "Only your organisation's partner admins file appeals."
+
+
+# Active partner members only (everyone else, staff included, gets 404); of them only admins, whatever their
+# organisation's standing (a suspended organisation may appeal), others are refused with a clear message.
+appeals_admin_view = partner_admin_view(refusal=_not_an_admin, template="partners/message.html", title="Appeals")
+
+
+@require_GET
+@appeals_admin_view
+def partner_appeals(request, membership):
+    return render(
+        request,
+        "compliance/partner_appeals.html",
+        {
+            "partner": membership.partner,
+            "actions": selectors.enforcement_actions_of_partner(partner=membership.partner),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@appeals_admin_view
+def partner_appeal_file(request, membership, action_id):
+    action = selectors.partner_enforcement_action_or_none(partner=membership.partner, action_id=action_id)
+    if action is None:
+        raise Http404("No such action.")
+    form = forms.AppealForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.file_appeal(actor=request.user, action=action, statement=form.cleaned_data["statement"])
+        except (ValidationError, PermissionDenied) as error:
+            form.add_error(None, refusal_text(error))
+        else:
+            messages.success(request, "Your appeal is filed. A compliance officer will decide it.")
+            return redirect("compliance:partner_appeals")
+    return render(
+        request,
+        "compliance/partner_appeal_file.html",
+        {"action": action, "form": form, "appeals": action.appeals.all()},
+        status=400 if form.errors else 200,
+    )
+
+
+# Shared with the staff pages -----------------------------------------------------------------------------------
+
+
+def render_agreement_record(request, agreement):
+    """The printable record of a signed agreement, the same for the program (program/views/contracts.py) and
+    the partner."""
     now = timezone.now()
     version = agreement.contract_version
     return render(
@@ -247,11 +170,3 @@ def _render_record(request, agreement):
             "now": now,
         },
     )
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)

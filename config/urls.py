@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from core import views as core_views
+from program import urls as program_urls
 
 admin.site.site_header = "Forewarn program management"
 admin.site.site_title = "Forewarn"
@@ -40,14 +41,25 @@ urlpatterns = [
     path("portal/", include("advisories.urls")),
     # One login for everyone (password, then second factor): the admin's own login page is not used.
     path("manage/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
-    path("program/advisories/", include("advisories.program_urls")),
-    path("", include("compliance.urls")),  # /program/contracts/ (staff) and /portal/agreements/ (partners)
-    path("", include("partners.urls")),
+    # Every staff page: program/urls.py.
     path("program/", include("program.urls")),
-    path("program/", include("advisories.protection.urls")),  # protection coverage (issue 13)
+    # One "compliance" namespace for the staff contracts and compliance pages (program/urls.py) and the partners'
+    # agreements and appeals (compliance/urls.py).
+    path(
+        "",
+        include(
+            (
+                [
+                    path("program/", include(program_urls.compliance_patterns)),
+                    path("portal/", include("compliance.urls")),
+                ],
+                "compliance",
+            )
+        ),
+    ),
+    path("", include("partners.urls")),
     path("api/v1/", include("advisories.api.urls")),
     # The CSAF trusted provider directory (docs/csaf-provider.md): partner tokens, like the API.
     path(".well-known/csaf/", include("advisories.csaf.urls")),
-    path("program/leaks/", include("advisories.leak_urls")),
     path("manage/", admin.site.urls),
 ]

@@ -6,6 +6,19 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from core.models import User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown for reference only: every change goes through the portal's pages and their services."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]

@@ -8,22 +8,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import mfa
+from core import mfa, registry
 from core.forms import AuthenticatorForm, NewAuthenticatorCodeForm, SecondFactorForm, show_service_error
 from core.health import readiness
 from core.http import client_ip
-from core.roles import is_compliance_officer, is_program_manager
 
 
 @login_required
 def home(request):
-    """Send each person to their side of the portal: program managers and compliance officers to the program
-    dashboard, other staff to the management site, partners to their dashboard."""
-    if is_program_manager(request.user) or is_compliance_officer(request.user):
-        return redirect("program:dashboard")
-    if request.user.is_staff:
-        return redirect(reverse("admin:index"))
-    return redirect("advisories:dashboard")
+    """Send each person to their side of the portal, as the apps registered it (core.registry.register_landing):
+    program managers and compliance officers to the program dashboard, other staff to the management site,
+    partners to their dashboard."""
+    return redirect(registry.landing_url_name(request.user))
 
 
 def _next_url(request, default: str = "") -> str:

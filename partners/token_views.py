@@ -1,41 +1,28 @@
 """Partner-admin pages of the portal: the organisation's API tokens."""
 
 from datetime import timedelta
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import access
 from core.confirmation import confirmation_page, is_confirmed
 from partners import selectors, services
 from partners.forms import ApiTokenForm
-from partners.models import ApiToken, PartnerMembership
+from partners.models import ApiToken, MemberRole
 
 
-def partner_admin_view(view):
-    """Pages for partner admins (API tokens, webhooks): 404 for staff and people outside any organisation, 403 for
-    analysts."""
+def _not_an_admin(membership) -> str | None:
+    return None if membership.role == MemberRole.ADMIN else "Only partner admins may open this page."
 
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        membership = selectors.admin_membership(request.user)
-        if membership is None:
-            if (
-                request.user.is_staff
-                or not PartnerMembership.objects.filter(user=request.user, is_active=True).exists()
-            ):
-                raise Http404("No such page.")
-            raise PermissionDenied("Only partner admins may open this page.")
-        return view(request, membership, *args, **kwargs)
 
-    return wrapper
+# Pages for partner admins (API tokens, webhooks): 404 for staff and people outside any organisation, 403 for
+# analysts.
+partner_admin_view = access.partner_admin_view(refusal=_not_an_admin)
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,19 +1,16 @@
 """Public onboarding pages (application, email confirmation, invitation) and the partner admins' team pages."""
 
-from functools import wraps
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from core.access import partner_admin_view, run_service
 from core.confirmation import confirmation_page, is_confirmed
 from core.forms import show_service_error
 from core.http import client_ip
@@ -86,22 +83,8 @@ def accept_invitation(request, token):
     return render(request, "partners/accept_invitation.html", {"form": form, "invitation": invitation}, status=status)
 
 
-def team_admin_view(view):
-    """Team pages: active partner members only (others get 404, staff included); only the admins of an active
-    organisation may manage the team, everyone else among its members is refused with a clear message."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        membership = selectors.active_membership(request.user)
-        if membership is None:
-            raise Http404("No such page.")
-        refusal = selectors.team_refusal(membership)
-        if refusal:
-            return render(request, "partners/message.html", {"title": "Team", "error": refusal}, status=403)
-        return view(request, membership, *args, **kwargs)
-
-    return wrapper
+# Team pages: only the admins of an active organisation manage its team; other members are told why.
+team_admin_view = partner_admin_view(refusal=selectors.team_refusal, template="partners/message.html", title="Team")
 
 
 @team_admin_view
@@ -127,16 +110,6 @@ def team(request, membership):
     return render(request, "partners/team.html", context, status=400 if form.errors else 200)
 
 
-def _act(request, action, success: str):
-    try:
-        action()
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        messages.success(request, success)
-    return redirect("partners:team")
-
-
 @require_POST
 @team_admin_view
 def deactivate_member(request, membership, membership_id):
@@ -152,11 +125,12 @@ def deactivate_member(request, membership, membership_id):
             confirm_label="Deactivate",
             back_url=reverse("partners:team"),
         )
-    return _act(
+    run_service(
         request,
         lambda: services.deactivate_member(membership=colleague, actor=request.user),
         f"{colleague.user.email} can no longer sign in to your organisation.",
     )
+    return redirect("partners:team")
 
 
 @require_POST
@@ -171,8 +145,9 @@ def revoke_invitation(request, membership, invitation_id):
             confirm_label="Withdraw the invitation",
             back_url=reverse("partners:team"),
         )
-    return _act(
+    run_service(
         request,
         lambda: services.revoke_invitation(invitation=invitation, actor=request.user),
         f"The invitation of {invitation.email} is withdrawn.",
     )
+    return redirect("partners:team")

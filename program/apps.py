@@ -8,3 +8,14 @@ class ProgramConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "program"
     verbose_name = "Program staff pages"
+
+    def ready(self):
+        from core.registry import register_landing
+        from core.roles import is_compliance_officer, is_program_manager
+
+        # Program managers and compliance officers land on the program dashboard.
+        register_landing(
+            priority=10,
+            applies=lambda user: is_program_manager(user) or is_compliance_officer(user),
+            url_name="program:dashboard",
+        )
