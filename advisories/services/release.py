@@ -1,5 +1,5 @@
 """Releasing: due waves and cohorts released by the embargo clock, and the one delivery path that writes
-deliveries and grants (docs/architecture.md, "The delivery path")."""
+deliveries and grants (docs/architecture.md, "Release and the one delivery path")."""
 
 import secrets
 from datetime import datetime
