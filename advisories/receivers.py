@@ -1,8 +1,10 @@
 import logging
 
+from django.conf import settings
 from django.dispatch import receiver
 
 from advisories.services import revoke_partner_grants
+from advisories.signals import deliveries_to_notify, notices_to_email
 from partners.models import PartnerStatus
 from partners.signals import entitlement_changed, standing_changed
 
@@ -25,3 +27,31 @@ def deliver_due_waves_on_entitlement_change(sender, partner_ids, **kwargs):
         deliver_due_waves_to_partners.delay(sorted(partner_ids))
     except Exception:  # kombu, redis-py and sockets raise their own errors: all mean "not queued"
         logger.warning("Broker unavailable: deliveries for %s left to the reconciliation", sorted(partner_ids))
+
+
+@receiver(deliveries_to_notify, dispatch_uid="advisories.queue_release_notices")
+def queue_release_notices(sender, delivery_ids, **kwargs):
+    from advisories.tasks import send_release_notices
+
+    _hand_to_broker_in_batches(send_release_notices, delivery_ids)
+
+
+@receiver(notices_to_email, dispatch_uid="advisories.queue_notice_emails")
+def queue_notice_emails(sender, notice_ids, **kwargs):
+    from advisories.tasks import email_notices
+
+    _hand_to_broker_in_batches(email_notices, notice_ids)
+
+
+def _hand_to_broker_in_batches(task, ids: list[int]) -> None:
+    """Queue `task(batch)` for each batch of ids now if the broker answers. The rows themselves are the outbox (a
+    delivery not yet notified, a notice not yet emailed), so when the broker is down the work is not lost:
+    `dispatch_pending_notices` finds it on its next run. The committed change that sent the signal must not fail
+    because the broker did."""
+    batch_size = settings.RELEASE_NOTICE_BATCH_SIZE
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        try:
+            task.delay(batch)
+        except Exception:  # kombu raises its own OperationalError, redis-py and sockets others: all mean "not queued"
+            logger.warning("Broker unavailable: %s for %d rows left to the notice dispatcher", task.name, len(batch))

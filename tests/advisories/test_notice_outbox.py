@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from advisories import services, tasks
 from advisories.models import Delivery, Notice, NoticePreference
+from advisories.services import notices as notice_services
 from core.levels import AccessLevel
 from tests.factories import WaveFactory
 
@@ -108,7 +109,9 @@ def test_a_database_error_in_the_notice_transaction_sends_no_email_and_the_retry
     delivery_ids = list(Delivery.objects.values_list("pk", flat=True))
 
     with (
-        mock.patch("advisories.services.queue_delivery_events", side_effect=OperationalError("connection lost")),
+        mock.patch(
+            "advisories.services.notices.queue_delivery_events", side_effect=OperationalError("connection lost")
+        ),
         pytest.raises(OperationalError, match="connection lost"),
     ):
         services.send_release_notices(delivery_ids=delivery_ids)
@@ -159,14 +162,14 @@ def test_the_notice_task_retries_a_database_error_as_it_retries_smtp(
     release_with_broker_down(advisory, django_capture_on_commit_callbacks)
     delivery_ids = list(Delivery.objects.values_list("pk", flat=True))
     failures = iter([OperationalError("server closed the connection unexpectedly")])
-    real_queue_delivery_events = services.queue_delivery_events
+    real_queue_delivery_events = notice_services.queue_delivery_events
 
     def fail_once(ids):
         for error in failures:
             raise error
         return real_queue_delivery_events(ids)
 
-    with mock.patch("advisories.services.queue_delivery_events", side_effect=fail_once):
+    with mock.patch("advisories.services.notices.queue_delivery_events", side_effect=fail_once):
         result = tasks.send_release_notices.apply(args=[delivery_ids], throw=False)
 
     assert result.successful()

@@ -6,6 +6,7 @@ from django.db import DatabaseError
 
 from advisories import services, tasks
 from advisories.models import AdvisoryGroupObjectPermission, AdvisoryStatus, Delivery, WaveStatus
+from advisories.services import release as release_services
 from core.levels import AccessLevel
 from core.models import AuditEvent
 from tests.factories import WaveFactory
@@ -39,7 +40,7 @@ def test_database_error_during_release_leaves_the_wave_scheduled_with_no_deliver
     monkeypatch, advisory, partners, failing_step
 ):
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
-    fail_once(monkeypatch, services, failing_step)
+    fail_once(monkeypatch, release_services, failing_step)
 
     with pytest.raises(DatabaseError, match="No space left on device"):
         services.release_due_waves()
@@ -57,7 +58,7 @@ def test_database_error_during_release_leaves_the_wave_scheduled_with_no_deliver
 @pytest.mark.parametrize("failing_step", ["_grant_released_objects", "record_audit_event"])
 def test_next_release_tick_releases_the_wave_once_after_a_database_error(monkeypatch, advisory, partners, failing_step):
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
-    fail_once(monkeypatch, services, failing_step)
+    fail_once(monkeypatch, release_services, failing_step)
     with pytest.raises(DatabaseError, match="No space left on device"):
         tasks.release_due_waves.delay()
 
