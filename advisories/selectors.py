@@ -106,13 +106,10 @@ class ListCursor:
         microseconds, separator, advisory_id = token.partition("-")
         if not (separator and microseconds.isascii() and microseconds.isdigit() and advisory_id.isascii()):
             raise ValueError("not a list position")
+        # At most 17 digits (up to the year 5138): no overflow, and an id PostgreSQL's bigint holds.
         if not advisory_id.isdigit() or len(microseconds) > 17 or len(advisory_id) > 18:
             raise ValueError("not a list position")
-        try:
-            delivered_at = EPOCH + timedelta(microseconds=int(microseconds))
-        except OverflowError as error:
-            raise ValueError("not a list position") from error
-        return cls(delivered_at=delivered_at, advisory_id=int(advisory_id))
+        return cls(delivered_at=EPOCH + timedelta(microseconds=int(microseconds)), advisory_id=int(advisory_id))
 
     @classmethod
     def of(cls, advisory: Advisory) -> "ListCursor":
