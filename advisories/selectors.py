@@ -178,7 +178,9 @@ def advisory_list_page_for_partner(
     after: ListCursor | None = None,
 ) -> ListPage:
     """A page of `advisories_for_partner`, newest delivery first, older than `before` or newer than `after`."""
-    return delivery_list_page(advisories_for_partner(access=access, search=search), size=size, before=before, after=after)
+    return delivery_list_page(
+        advisories_for_partner(access=access, search=search), size=size, before=before, after=after
+    )
 
 
 def _with_sync_dates(queryset: QuerySet[Advisory], access: PartnerAccess) -> QuerySet[Advisory]:

@@ -248,8 +248,9 @@ class _JSONRows(Subquery):
         super().__init__(queryset, alias="fact_rows", **extra)
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        pairs = ", ".join(f"'{key}', fact_rows.{connection.ops.quote_name(key)}" for key in self.keys)
-        template = f"(SELECT NULLIF(JSON_GROUP_ARRAY(JSON_OBJECT({pairs})), '[]') FROM (%(subquery)s) %(alias)s)"
+        # The keys are this module's own column aliases, never input.
+        pairs = ", ".join(f"'{key}', %(alias)s.{connection.ops.quote_name(key)}" for key in self.keys)
+        template = f"(SELECT NULLIF(JSON_GROUP_ARRAY(JSON_OBJECT({pairs})), '[]') FROM (%(subquery)s) %(alias)s)"  # noqa: S608
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
@@ -294,9 +295,7 @@ def _with_entitlement_facts(queryset: models.QuerySet, *, partner: str, at: date
                 partner_id=partner_id,
                 kind=EnforcementKind.LEVEL_CAP,
                 starts_at__lte=instant,
-            ).values(
-                kind_=F("kind"), cap_level_=F("cap_level"), starts_at_=F("starts_at"), ends_at_=F("ends_at")
-            )
+            ).values(kind_=F("kind"), cap_level_=F("cap_level"), starts_at_=F("starts_at"), ends_at_=F("ends_at"))
         ),
     )
 

@@ -135,7 +135,9 @@ def test_a_position_taken_from_another_organisations_delivery_shows_only_ones_ow
 
 
 @pytest.mark.django_db
-def test_a_position_next_to_an_advisory_above_the_organisations_level_does_not_reveal_it(client, make_partner, member_of):
+def test_a_position_next_to_an_advisory_above_the_organisations_level_does_not_reveal_it(
+    client, make_partner, member_of
+):
     standard = make_partner(level=AccessLevel.STANDARD)
     client.force_login(member_of(standard))
     make_partner(level=AccessLevel.EARLY)
