@@ -244,14 +244,14 @@ class _JSONRows(Subquery):
     output_field = models.TextField()
 
     def __init__(self, queryset, **extra):
-        self.keys = list(queryset.query.annotation_select) or list(queryset.query.values_select)
-        super().__init__(queryset, alias="fact_rows", **extra)
+        self.keys = list(queryset.query.annotation_select)
+        super().__init__(queryset.order_by(), alias="fact_rows", **extra)  # the rule needs no order
 
     def as_sqlite(self, compiler, connection, **extra_context):
         # The keys are this module's own column aliases, never input.
-        pairs = ", ".join(f"'{key}', %(alias)s.{connection.ops.quote_name(key)}" for key in self.keys)
-        template = f"(SELECT NULLIF(JSON_GROUP_ARRAY(JSON_OBJECT({pairs})), '[]') FROM (%(subquery)s) %(alias)s)"  # noqa: S608
-        return self.as_sql(compiler, connection, template=template, **extra_context)
+        pairs = ", ".join(f"'{key}', fact_rows.{connection.ops.quote_name(key)}" for key in self.keys)
+        template = "(SELECT NULLIF(JSON_GROUP_ARRAY(JSON_OBJECT(%(pairs)s)), '[]') FROM (%(subquery)s) %(alias)s)"
+        return self.as_sql(compiler, connection, template=template, pairs=pairs, **extra_context)
 
 
 def _instant(at: datetime | None) -> models.Expression:
