@@ -1,5 +1,5 @@
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import (
     Count,
@@ -86,6 +86,103 @@ def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") ->
     )
 
 
+@dataclass(frozen=True)
+class ListCursor:
+    """A place in a list ordered by delivery, newest first: the delivery instant and the advisory id of one row.
+    Its token (`<microseconds since the epoch>-<advisory id>`) is what the list's Newer and Older links carry; it
+    only positions the list: every row still comes through the organisation's own filters."""
+
+    delivered_at: datetime
+    advisory_id: int
+
+    @property
+    def token(self) -> str:
+        moment = self.delivered_at - EPOCH
+        return f"{(moment.days * 86_400 + moment.seconds) * 1_000_000 + moment.microseconds}-{self.advisory_id}"
+
+    @classmethod
+    def from_token(cls, token: str) -> "ListCursor":
+        """The cursor a token names; ValueError for anything that is not one (a cut or edited link)."""
+        microseconds, separator, advisory_id = token.partition("-")
+        if not (separator and microseconds.isascii() and microseconds.isdigit() and advisory_id.isascii()):
+            raise ValueError("not a list position")
+        # At most 17 digits (up to the year 5138): no overflow, and an id PostgreSQL's bigint holds.
+        if not advisory_id.isdigit() or len(microseconds) > 17 or len(advisory_id) > 18:
+            raise ValueError("not a list position")
+        return cls(delivered_at=EPOCH + timedelta(microseconds=int(microseconds)), advisory_id=int(advisory_id))
+
+    @classmethod
+    def of(cls, advisory: Advisory) -> "ListCursor":
+        return cls(delivered_at=advisory.delivered_at, advisory_id=advisory.pk)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list ordered by delivery, newest first, and the cursors of its neighbours (None at either
+    end): no count of the whole list, so that a page costs the same at any depth."""
+
+    object_list: list
+    newer: ListCursor | None
+    older: ListCursor | None
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __getitem__(self, index):
+        return self.object_list[index]
+
+    def __len__(self):
+        return len(self.object_list)
+
+
+def delivery_list_page(
+    queryset: QuerySet, *, size: int, before: ListCursor | None = None, after: ListCursor | None = None
+) -> ListPage:
+    """The page of `queryset` (rows annotated with `delivered_at`, listed newest first by it and then by id) just
+    older than `before`, or just newer than `after`, or the newest page. One query (two when `after` reaches the
+    newest rows: the newest page is shown then), which walks an index on the delivery instant from the cursor
+    and reads `size` + 1 rows, whatever the depth."""
+    if after is not None:
+        rows = list(
+            queryset.filter(
+                Q(delivered_at__gt=after.delivered_at) | Q(delivered_at=after.delivered_at, id__gt=after.advisory_id),
+                delivered_at__gte=after.delivered_at,
+            ).order_by("delivered_at", "id")[: size + 1]
+        )
+        if len(rows) <= size:
+            return delivery_list_page(queryset, size=size)
+        rows = rows[:size][::-1]
+        return ListPage(object_list=rows, newer=ListCursor.of(rows[0]), older=ListCursor.of(rows[-1]))
+    if before is not None:
+        queryset = queryset.filter(
+            Q(delivered_at__lt=before.delivered_at) | Q(delivered_at=before.delivered_at, id__lt=before.advisory_id),
+            delivered_at__lte=before.delivered_at,
+        )
+    rows = list(queryset.order_by("-delivered_at", "-id")[: size + 1])
+    return ListPage(
+        object_list=rows[:size],
+        newer=ListCursor.of(rows[0]) if before is not None and rows else None,
+        older=ListCursor.of(rows[size - 1]) if len(rows) > size else None,
+    )
+
+
+def advisory_list_page_for_partner(
+    *,
+    access: PartnerAccess,
+    size: int,
+    search: str = "",
+    before: ListCursor | None = None,
+    after: ListCursor | None = None,
+) -> ListPage:
+    """A page of `advisories_for_partner`, newest delivery first, older than `before` or newer than `after`."""
+    return delivery_list_page(
+        advisories_for_partner(access=access, search=search), size=size, before=before, after=after
+    )
+
+
 def _with_sync_dates(queryset: QuerySet[Advisory], access: PartnerAccess) -> QuerySet[Advisory]:
     """Annotate when the organisation first and last received each advisory, and `changed_at`: the last moment
     its copy changed (the advisory itself, a new delivery, or a description at its level), for incremental sync."""
@@ -133,12 +230,15 @@ def advisories_for_partner_sync(
     return queryset
 
 
-def advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Advisory:
+def advisory_for_partner(*, access: PartnerAccess | None, identifier: str, reader=None) -> Advisory:
     """One advisory with the documents and artifacts the organisation may see, and its delivery dates for the
-    organisation; 404 for anything else (a withdrawn advisory included)."""
+    organisation; 404 for anything else (a withdrawn advisory included). With a `reader`, also whether that user
+    acknowledged its handling terms (`handling_acknowledged`), read in the same query."""
     queryset = Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN)
     if access is not None:
         queryset = _with_sync_dates(queryset, access)
+    if reader is not None:
+        queryset = queryset.annotate(handling_acknowledged=_acknowledged_by(reader, advisory=OuterRef("pk")))
     return get_released_object_or_404(
         queryset.prefetch_related(
             Prefetch("documents", queryset=released_objects(AdvisoryDocument.objects.all(), access)),
@@ -149,13 +249,19 @@ def advisory_for_partner(*, access: PartnerAccess | None, identifier: str) -> Ad
     )
 
 
-def artifact_for_partner(*, access: PartnerAccess | None, identifier: str, artifact_id: int) -> Artifact:
-    return get_released_object_or_404(
-        Artifact.objects.select_related("advisory").exclude(advisory__status=AdvisoryStatus.WITHDRAWN),
-        access,
-        advisory__identifier=identifier,
-        pk=artifact_id,
+def artifact_for_partner(*, access: PartnerAccess | None, identifier: str, artifact_id: int, reader=None) -> Artifact:
+    """One file with its advisory, if the organisation may have both (404 otherwise), in one query. With a
+    `reader`, also whether that user acknowledged the advisory's handling terms (`handling_acknowledged`)."""
+    queryset = Artifact.objects.select_related("advisory").filter(
+        advisory__in=released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
     )
+    if reader is not None:
+        queryset = queryset.annotate(handling_acknowledged=_acknowledged_by(reader, advisory=OuterRef("advisory_id")))
+    return get_released_object_or_404(queryset, access, advisory__identifier=identifier, pk=artifact_id)
+
+
+def _acknowledged_by(user, *, advisory) -> Exists:
+    return Exists(HandlingAcknowledgement.objects.filter(user=user, advisory=advisory))
 
 
 def latest_delivery(*, access: PartnerAccess, advisory: Advisory) -> Delivery | None:

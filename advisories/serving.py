@@ -21,7 +21,7 @@ from advisories.copy_history import (
     public_release_instants,
 )
 from advisories.fingerprinting.personalisation import fingerprinted_markdown, issued_to_banner, personalised_chunks
-from advisories.models import AccessKind, Advisory, AdvisoryDocument, Delivery, DownloadEvent
+from advisories.models import AccessKind, Advisory, AdvisoryDocument, Artifact, Delivery, DownloadEvent
 from advisories.stix import bundle as stix
 from advisories.stix import selectors as stix_selectors
 from compliance.entitlements import PartnerAccess
@@ -73,6 +73,11 @@ def _personal_copies(advisory: Advisory, delivery: Delivery | None, access: Part
 def serve_advisory(*, request, access: PartnerAccess, identifier: str) -> ServedAdvisory:
     """The advisory with what the organisation may see of it (404 otherwise), its view recorded."""
     advisory = selectors.advisory_for_partner(access=access, identifier=identifier)
+    return serve_released_advisory(request=request, access=access, advisory=advisory)
+
+
+def serve_released_advisory(*, request, access: PartnerAccess, advisory: Advisory) -> ServedAdvisory:
+    """`serve_advisory` for an advisory already read through `selectors.advisory_for_partner` for this access."""
     event = _record(request, access, advisory, AccessKind.VIEW)
     documents = _personal_copies(advisory, event.delivery, access)
     return ServedAdvisory(advisory=advisory, event=event, banner=_banner(access, event, advisory), documents=documents)
@@ -87,6 +92,12 @@ def serve_artifact(*, request, access: PartnerAccess, identifier: str, artifact_
     """Stream an artifact with its issued-to banner (404 unless the organisation may have it), download recorded.
     The file is opened before anything is recorded or sent: a missing file raises ArtifactUnavailable."""
     artifact = selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)
+    return serve_released_artifact(request=request, access=access, artifact=artifact)
+
+
+def serve_released_artifact(*, request, access: PartnerAccess, artifact: Artifact) -> StreamingHttpResponse:
+    """`serve_artifact` for an artifact already read through `selectors.artifact_for_partner` for this access:
+    the row is not read again, and the copy is personalised once, as it streams."""
     try:
         # Kept open: the response streams from this handle (an open file stays readable even if removed).
         artifact.file.open("rb").read(1)

@@ -56,19 +56,36 @@ def partner_view(view=None, *, landing: bool = False):
 @require_GET
 @partner_view(landing=True)
 def advisory_list(request, access):
+    """Newest delivery first, a page at a time: the Older and Newer links carry the position of the page's last or
+    first row (no page numbers, no count of the whole list). A position that is not one (a cut or edited link)
+    answers 400 with the newest page and says so."""
     search = request.GET.get("q", "")
-    advisories = selectors.advisories_for_partner(access=access, search=search)
-    page = Paginator(advisories, ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "advisories/list.html", {"access": access, "page": page, "search": search})
+    try:
+        cursors = list_cursors(request)
+    except ValueError:
+        cursors, status = {}, 400
+    else:
+        status = 200
+    page = selectors.advisory_list_page_for_partner(access=access, search=search, size=ADVISORIES_PER_PAGE, **cursors)
+    context = {"access": access, "page": page, "search": search, "invalid_position": status == 400}
+    return render(request, "advisories/list.html", context, status=status)
+
+
+def list_cursors(request) -> dict[str, selectors.ListCursor]:
+    """The `before` or `after` position a list link carries (not both); ValueError for one that is not valid."""
+    given = {name: request.GET[name] for name in ("before", "after") if name in request.GET}
+    if len(given) > 1:
+        raise ValueError("a list position is older or newer than a row, not both")
+    return {name: selectors.ListCursor.from_token(token) for name, token in given.items()}
 
 
 @require_GET
 @partner_view
 def advisory_detail(request, access, identifier):
-    acknowledgement_first = acknowledgement_redirect(request, access, identifier)
-    if acknowledgement_first is not None:
-        return acknowledgement_first
-    served = serving.serve_advisory(request=request, access=access, identifier=identifier)
+    advisory = selectors.advisory_for_partner(access=access, identifier=identifier, reader=request.user)
+    if not advisory.handling_acknowledged:
+        return to_acknowledgement(advisory)
+    served = serving.serve_released_advisory(request=request, access=access, advisory=advisory)
     documents = [(document, render_markdown(document.body_markdown)) for document in served.documents]
     return render(
         request,
@@ -86,12 +103,14 @@ def advisory_detail(request, access, identifier):
 @require_GET
 @partner_view
 def artifact_download(request, access, identifier, artifact_id):
-    selectors.artifact_for_partner(access=access, identifier=identifier, artifact_id=artifact_id)  # 404 first
-    acknowledgement_first = acknowledgement_redirect(request, access, identifier, return_to=request.path)
-    if acknowledgement_first is not None:
-        return acknowledgement_first
+    # Looked up once, 404 first: the file, its advisory and the reader's acknowledgement in one query.
+    artifact = selectors.artifact_for_partner(
+        access=access, identifier=identifier, artifact_id=artifact_id, reader=request.user
+    )
+    if not artifact.handling_acknowledged:
+        return to_acknowledgement(artifact.advisory, return_to=request.path)
     try:
-        return serving.serve_artifact(request=request, access=access, identifier=identifier, artifact_id=artifact_id)
+        return serving.serve_released_artifact(request=request, access=access, artifact=artifact)
     except serving.ArtifactUnavailable:
         return render(request, "advisories/artifact_unavailable.html", {"identifier": identifier}, status=503)
 
@@ -120,6 +139,11 @@ def acknowledgement_redirect(request, access, identifier, return_to=None):
     advisory = selectors.released_advisory_for_partner(access=access, identifier=identifier)
     if selectors.has_acknowledged_handling(user=request.user, advisory=advisory):
         return None
+    return to_acknowledgement(advisory, return_to=return_to)
+
+
+def to_acknowledgement(advisory, return_to=None):
+    """The redirect to the advisory's handling terms, back to `return_to` (default: the advisory page) after."""
     target = reverse("advisories:acknowledge", args=[advisory.identifier])
     return redirect(f"{target}?{urlencode({'next': return_to})}" if return_to else target)
 

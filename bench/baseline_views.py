@@ -1,18 +1,19 @@
 """Baseline pages for bench/pages.py and bench/load.sh: the same rows, template and bytes as the partner pages,
 without entitlement, access records or personalisation. The list is the organisation's own deliveries, newest
-first, as the portal lists them. Served only by bench/settings.py's URL configuration, never by the portal."""
+first, a page at a time from the same position (`?before=`) as the portal lists them. Served only by
+bench/settings.py's URL configuration, never by the portal."""
 
 from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import include, path
 
 from advisories.models import Advisory, Artifact
-from advisories.views import ADVISORIES_PER_PAGE
+from advisories.selectors import delivery_list_page
+from advisories.views import ADVISORIES_PER_PAGE, list_cursors
 from core.levels import AccessLevel
 from core.markdown import render_markdown
 from partners.models import PartnerMembership
@@ -29,12 +30,10 @@ def _plain_access(request):
 @login_required
 def plain_list(request):
     access = _plain_access(request)
-    advisories = (
-        Advisory.objects.filter(deliveries__partner=access.partner)
-        .annotate(delivered_at=F("deliveries__delivered_at"))
-        .order_by("-delivered_at", "-id")
+    advisories = Advisory.objects.filter(deliveries__partner=access.partner).annotate(
+        delivered_at=F("deliveries__delivered_at")
     )
-    page = Paginator(advisories, ADVISORIES_PER_PAGE).get_page(request.GET.get("page"))
+    page = delivery_list_page(advisories, size=ADVISORIES_PER_PAGE, **list_cursors(request))
     return render(request, "advisories/list.html", {"access": access, "page": page, "search": ""})
 
 

@@ -37,6 +37,8 @@ from bench.common import (  # noqa: E402
 
 DEEP_PAGE = 150
 ROUNDS = 10
+# The most each page may take, as a multiple of its baseline (issue 21's goals).
+GOALS = {"list_p1": 1.3, "list_deep": 1.3, "detail": 1.5, "download": 3.0}
 
 
 def timed(client, url: str, requests: int, markers: tuple[bytes, ...]) -> list[float]:
@@ -64,19 +66,21 @@ def query_count(client, url: str) -> int:
 
 def subjects(user) -> tuple[str, dict[str, tuple[str, str, tuple[bytes, ...], tuple[bytes, ...]]]]:
     """The advisory opened, and each page: its URL, its baseline's URL, the markers of the page and of its
-    baseline."""
+    baseline. The deep list page is the 150th (or the last), reached by position as its Older link does."""
     from django.urls import reverse
 
     from advisories.models import Artifact, Delivery
+    from advisories.selectors import ListCursor
     from advisories.views import ADVISORIES_PER_PAGE
     from core.levels import AccessLevel
 
     # What the list must show: the organisation's deliveries, newest first (fanout.py's advisories included).
-    deliveries = list(
+    rows = list(
         Delivery.objects.filter(partner__memberships__user=user)
         .order_by("-delivered_at", "-advisory_id")
-        .values_list("advisory__identifier", flat=True)
+        .values_list("advisory__identifier", "delivered_at", "advisory_id")
     )
+    deliveries = [identifier for identifier, _, _ in rows]
     seeded = sorted(identifier for identifier in deliveries if re.fullmatch(r"FWN-\d{4}-0\d{4}", identifier))
     if not seeded:
         raise CannotMeasure(f"{LARGE_PARTNER_USER} holds no seeded advisory: run bench/seed_scale.py first")
@@ -86,14 +90,19 @@ def subjects(user) -> tuple[str, dict[str, tuple[str, str, tuple[bytes, ...], tu
     artifact = Artifact.objects.get(advisory__identifier=advisory, level=AccessLevel.EARLY)
     first = (deliveries[0].encode(), deliveries[ADVISORIES_PER_PAGE - 1].encode() if pages > 1 else b"")
     deep = (deliveries[(deep_page - 1) * ADVISORIES_PER_PAGE].encode(),)
+    # The deep page as its Older link reaches it: older than the last row of the page before it.
+    _, delivered_at, advisory_id = rows[max(0, (deep_page - 1) * ADVISORIES_PER_PAGE - 1)]
+    deep_query = (
+        f"?before={ListCursor(delivered_at=delivered_at, advisory_id=advisory_id).token}" if deep_page > 1 else ""
+    )
     document = (advisory.encode(), b"Technical details and detection")
     download = (b"proof of concept step",)
     issued = (b"issued to",)  # the personalised copy's banner, which the baselines leave out
     return advisory, {
         "list_p1": (reverse("advisories:list"), reverse("plain-list"), first, first),
         "list_deep": (
-            f"{reverse('advisories:list')}?page={deep_page}",
-            f"{reverse('plain-list')}?page={deep_page}",
+            f"{reverse('advisories:list')}{deep_query}",
+            f"{reverse('plain-list')}{deep_query}",
             deep,
             deep,
         ),
@@ -149,7 +158,7 @@ def main() -> None:
         print(
             f"{name} ({url}): median {f['median']:.1f} ms, p95 {f['p95']:.1f} ms, {f['queries']} queries; "
             f"baseline median {f['baseline']:.1f} ms, p95 {f['baseline_p95']:.1f} ms, {f['baseline_queries']} "
-            f"queries; ratio {f['median'] / f['baseline']:.2f}",
+            f"queries; ratio {f['median'] / f['baseline']:.2f} (goal {GOALS[name]}x)",
             flush=True,
         )
     first = figures["list_p1"]
@@ -163,7 +172,7 @@ def main() -> None:
         others[f"{name}_queries"] = f["queries"]
     worst = max(f["median"] / f["baseline"] for f in figures.values())
     others["worst_ratio"] = round(worst, 2)
-    others["met"] = worst <= 1.5
+    others["met"] = all(f["median"] / f["baseline"] <= GOALS[name] for name, f in figures.items())
     others["load"] = load_average().replace(" ", "/")
     print(summary_line("pages", "list_p1_median_ms", first["median"], first["baseline"], **others))
 

@@ -6,20 +6,23 @@ functions below combine the rule with the object permissions granted when a wave
 call them and never check access themselves.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q, Subquery
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from guardian.utils import get_group_obj_perms_model
 
 from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
-from core.clock import embargo_now
+from core.clock import embargo_now, embargo_now_expression
 from core.levels import AccessLevel
 from partners.models import ApiToken, Partner, PartnerMembership, PartnerStatus
 
@@ -156,6 +159,31 @@ class EntitlementFacts:
         return reasons
 
 
+def _facts(
+    *,
+    status: str,
+    assigned_level: int,
+    country: str,
+    versions: Iterable[ContractVersion],
+    agreements: Iterable[SignedAgreement],
+    policies: Iterable[JurisdictionPolicy],
+    actions: Iterable[EnforcementAction],
+    at: datetime,
+) -> EntitlementFacts:
+    """The rule applied to one partner's facts, however they were read."""
+    caps = {
+        "contract_cap": contract_cap(versions=versions, agreements=agreements, at=at),
+        "jurisdiction_cap": jurisdiction_cap(policies=policies, country=country, at=at),
+        "enforcement_cap": enforcement_cap(actions=actions, at=at),
+    }
+    return EntitlementFacts(
+        status=status,
+        assigned_level=AccessLevel(assigned_level),
+        level=compute_effective_level(status=status, assigned_level=assigned_level, **caps),
+        **caps,
+    )
+
+
 def entitlement_facts(
     partners: models.QuerySet, at: datetime, *, extra_policies: Iterable[JurisdictionPolicy] = ()
 ) -> dict[int, EntitlementFacts]:
@@ -190,21 +218,123 @@ def entitlement_facts(
         starts_at__lte=at,
     ):
         actions_by_partner[action.partner_id].append(action)
-
-    facts = {}
-    for row in partner_rows:
-        caps = {
-            "contract_cap": contract_cap(versions=versions, agreements=agreements_by_partner[row["pk"]], at=at),
-            "jurisdiction_cap": jurisdiction_cap(policies=policies, country=row["country"], at=at),
-            "enforcement_cap": enforcement_cap(actions=actions_by_partner[row["pk"]], at=at),
-        }
-        facts[row["pk"]] = EntitlementFacts(
+    return {
+        row["pk"]: _facts(
             status=row["status"],
-            assigned_level=AccessLevel(row["assigned_level"]),
-            level=compute_effective_level(status=row["status"], assigned_level=row["assigned_level"], **caps),
-            **caps,
+            assigned_level=row["assigned_level"],
+            country=row["country"],
+            versions=versions,
+            agreements=agreements_by_partner[row["pk"]],
+            policies=policies,
+            actions=actions_by_partner[row["pk"]],
+            at=at,
         )
-    return facts
+        for row in partner_rows
+    }
+
+
+# One partner's facts in the query that reads the partner (every partner page checks them live): each kind of fact
+# as a JSON array of rows, aggregated by the database, and the instant they are judged at.
+
+
+class _JSONRows(Subquery):
+    """The rows of a `values()` queryset as one JSON array of objects, read as text (NULL when there are none)."""
+
+    template = "(SELECT CAST(JSON_AGG(%(alias)s) AS text) FROM (%(subquery)s) %(alias)s)"
+    output_field = models.TextField()
+
+    def __init__(self, queryset, **extra):
+        self.keys = list(queryset.query.annotation_select)
+        super().__init__(queryset.order_by(), alias="fact_rows", **extra)  # the rule needs no order
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # The keys are this module's own column aliases, never input.
+        pairs = ", ".join(f"'{key}', fact_rows.{connection.ops.quote_name(key)}" for key in self.keys)
+        template = "(SELECT NULLIF(JSON_GROUP_ARRAY(JSON_OBJECT(%(pairs)s)), '[]') FROM (%(subquery)s) %(alias)s)"
+        return self.as_sql(compiler, connection, template=template, pairs=pairs, **extra_context)
+
+
+def _instant(at: datetime | None) -> models.Expression:
+    """`at`, or now by the embargo clock, inside the query (the database's clock costs no round trip of its own)."""
+    return Value(at, output_field=models.DateTimeField()) if at is not None else embargo_now_expression()
+
+
+def _with_entitlement_facts(queryset: models.QuerySet, *, partner: str, at: datetime | None) -> models.QuerySet:
+    """`queryset` with the facts of the partner its rows name (`partner`: the path to it, "" for a Partner row)
+    and the instant they are judged at, in the same query."""
+    prefix = f"{partner}__" if partner else ""
+    partner_id = OuterRef(f"{partner}_id" if partner else "pk")
+    instant = _instant(at)
+    return queryset.annotate(
+        entitlement_at=instant,
+        entitlement_versions=_JSONRows(
+            ContractVersion.objects.filter(effective_at__lte=instant).values(
+                contract_key_=F("contract_key"),
+                version_=F("version"),
+                effective_at_=F("effective_at"),
+                required_from_level_=F("required_from_level"),
+                previous_versions_valid_until_=F("previous_versions_valid_until"),
+            )
+        ),
+        entitlement_agreements=_JSONRows(
+            Agreement.objects.filter(partner_id=partner_id, signed_at__lte=instant, valid_until__gt=instant).values(
+                contract_key_=F("contract_version__contract_key"),
+                version_=F("contract_version__version"),
+                signed_at_=F("signed_at"),
+                valid_until_=F("valid_until"),
+            )
+        ),
+        entitlement_policies=_JSONRows(
+            JurisdictionPolicy.objects.filter(country=OuterRef(f"{prefix}country"), effective_at__lte=instant).values(
+                country_=F("country"), cap_level_=F("cap_level"), effective_at_=F("effective_at")
+            )
+        ),
+        entitlement_actions=_JSONRows(
+            EnforcementAction.objects.filter(
+                Q(ends_at__isnull=True) | Q(ends_at__gt=instant),
+                partner_id=partner_id,
+                kind=EnforcementKind.LEVEL_CAP,
+                starts_at__lte=instant,
+            ).values(kind_=F("kind"), cap_level_=F("cap_level"), starts_at_=F("starts_at"), ends_at_=F("ends_at"))
+        ),
+    )
+
+
+def _json_rows(text: str | None) -> list[dict]:
+    """The rows of a `_JSONRows` column, keys without their trailing underscore and instants as datetimes."""
+    rows = []
+    for raw in json.loads(text) if text else []:
+        row = {}
+        for key, value in raw.items():
+            name = key.removesuffix("_")
+            row[name] = _instant_from_json(value) if name in _INSTANTS else value
+        rows.append(row)
+    return rows
+
+
+_INSTANTS = {"effective_at", "previous_versions_valid_until", "signed_at", "valid_until", "starts_at", "ends_at"}
+
+
+def _instant_from_json(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    instant = parse_datetime(value)
+    # SQLite keeps instants as naive UTC text; PostgreSQL writes them with their offset.
+    return instant if timezone.is_aware(instant) else instant.replace(tzinfo=UTC)
+
+
+def _facts_of_row(row: models.Model, partner: Partner) -> EntitlementFacts:
+    """The facts a `_with_entitlement_facts` row carries, through the rule."""
+    return _facts(
+        status=partner.status,
+        assigned_level=partner.assigned_level,
+        country=partner.country,
+        versions=[ContractVersion(**fields) for fields in _json_rows(row.entitlement_versions)],
+        agreements=[SignedAgreement(**fields) for fields in _json_rows(row.entitlement_agreements)],
+        policies=[JurisdictionPolicy(**fields) for fields in _json_rows(row.entitlement_policies)],
+        actions=[EnforcementAction(**fields) for fields in _json_rows(row.entitlement_actions)],
+        at=row.entitlement_at,
+    )
 
 
 def effective_levels(partners: models.QuerySet, at: datetime) -> dict[int, AccessLevel]:
@@ -221,9 +351,10 @@ def effective_levels_with_policy(
 
 
 def effective_level(partner: Partner, at: datetime | None = None) -> AccessLevel:
-    """The partner's effective level at `at` (default: now), read from the stored facts, status included."""
-    at = at or embargo_now()
-    return effective_levels(Partner.objects.filter(pk=partner.pk), at).get(partner.pk, AccessLevel.NONE)
+    """The partner's effective level at `at` (default: now), read from the stored facts, status included, in one
+    query."""
+    row = _with_entitlement_facts(Partner.objects.filter(pk=partner.pk), partner="", at=at).first()
+    return AccessLevel.NONE if row is None else _facts_of_row(row, row).level
 
 
 # Access to released objects ------------------------------------------------------------------------------------
@@ -263,10 +394,14 @@ def partner_access(user, at: datetime | None = None) -> PartnerAccess | None:
     (suspended, removed, unsigned, capped to none)."""
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
-    membership = PartnerMembership.objects.select_related("partner", "user").filter(user=user, is_active=True).first()
+    membership = _with_entitlement_facts(
+        PartnerMembership.objects.select_related("partner", "user").filter(user=user, is_active=True),
+        partner="partner",
+        at=at,
+    ).first()
     if membership is None:
         return None
-    return PartnerAccess(membership=membership, level=effective_level(membership.partner, at))
+    return PartnerAccess(membership=membership, level=_facts_of_row(membership, membership.partner).level)
 
 
 def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess | None:
@@ -274,20 +409,22 @@ def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess |
     token is revoked or expired, when the partner admin who created it is no longer an active member of the token's
     organisation, or when the organisation is removed; the level is `none` while the organisation may see nothing
     (suspended, unsigned, capped to none), as for its users."""
-    at = at or embargo_now()
-    if not token.is_usable_at(at):
-        return None
     creator = token.created_by
     if not creator.is_active or creator.is_staff:
         return None
-    membership = (
-        PartnerMembership.objects.select_related("partner", "user")
-        .filter(user=creator, partner_id=token.partner_id, is_active=True)
-        .first()
-    )
+    membership = _with_entitlement_facts(
+        PartnerMembership.objects.select_related("partner", "user").filter(
+            user=creator, partner_id=token.partner_id, is_active=True
+        ),
+        partner="partner",
+        at=at,
+    ).first()
     if membership is None or membership.partner.status == PartnerStatus.REMOVED:
         return None
-    return PartnerAccess(membership=membership, level=effective_level(membership.partner, at), api_token=token)
+    if not token.is_usable_at(membership.entitlement_at):
+        return None
+    level = _facts_of_row(membership, membership.partner).level
+    return PartnerAccess(membership=membership, level=level, api_token=token)
 
 
 def released_objects(queryset: models.QuerySet, access: PartnerAccess | None) -> models.QuerySet:

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import DateTimeField, Expression, Value
+from django.db.models.functions import Now
 from django.utils import timezone
 
 DATABASE = "database"
@@ -33,6 +35,14 @@ def embargo_now() -> datetime:
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement_timestamp()")
         return cursor.fetchone()[0].astimezone(UTC)
+
+
+def embargo_now_expression() -> Expression:
+    """`embargo_now()` as an SQL expression, for a query that reads the clock along with its rows (PostgreSQL's
+    `Now()` is `statement_timestamp()`): no round trip of its own."""
+    if not _database_clock_in_use():
+        return Value(timezone.now(), output_field=DateTimeField())
+    return Now()
 
 
 def clock_skew_seconds(database=connection) -> float | None:
