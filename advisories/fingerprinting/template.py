@@ -51,19 +51,23 @@ def _variant_point(body: str) -> tuple[tuple[str, ...], str]:
 
 
 def _expand_range(low: str, high: str) -> list[str]:
+    """The values from `low` to `high` (at most MAX_ALTERNATIVES); a reversed range is text, not a range."""
+    as_text = [f"{low}..{high}"]
     if low.startswith("\\x") and high.startswith("\\x"):
         first, last = int(low[2:], 16), int(high[2:], 16)
-        return [f"\\x{value:02x}" for value in range(first, last + 1)]
+        return [f"\\x{value:02x}" for value in range(first, last + 1)] if first <= last else as_text
     if low.lower().startswith("0x") and high.lower().startswith("0x"):
         width = len(low) - 2
         first, last = int(low, 16), int(high, 16)
-        return [f"0x{value:0{width}x}" for value in range(first, min(last, first + MAX_ALTERNATIVES - 1) + 1)]
+        values = range(first, min(last, first + MAX_ALTERNATIVES - 1) + 1)
+        return [f"0x{value:0{width}x}" for value in values] if first <= last else as_text
     if low.isdigit() and high.isdigit():
         first, last = int(low), int(high)
-        return [str(value) for value in range(first, min(last, first + MAX_ALTERNATIVES - 1) + 1)]
-    if len(low) == 1 and len(high) == 1:
+        values = range(first, min(last, first + MAX_ALTERNATIVES - 1) + 1)
+        return [str(value) for value in values] if first <= last else as_text
+    if len(low) == 1 and len(high) == 1 and low <= high:
         return [chr(code) for code in range(ord(low), min(ord(high), ord(low) + MAX_ALTERNATIVES - 1) + 1)]
-    return [f"{low}..{high}"]
+    return as_text
 
 
 @dataclass(frozen=True)
