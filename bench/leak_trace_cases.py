@@ -21,7 +21,7 @@ from advisories import selectors
 from advisories.fingerprinting import copy_key, personalise
 from advisories.fingerprinting.code import serving_template
 from advisories.fingerprinting.personalisation import artifact_source, fingerprinted_markdown, read_text_artifact
-from advisories.fingerprinting.template import strip_variant_points
+from advisories.fingerprinting.variant_points import strip_variant_points
 from advisories.models import (
     AccessKind,
     Advisory,

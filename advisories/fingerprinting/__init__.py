@@ -18,8 +18,10 @@ from advisories.fingerprinting.choices import CandidateKeys, choose, chooser, co
 from advisories.fingerprinting.code import SourceText, read_sample, templates_for
 from advisories.fingerprinting.reading import Reading
 from advisories.fingerprinting.scoring import DEFAULT_THRESHOLD, CandidateScore, Ranking, rank
-from advisories.fingerprinting.template import Template, build_template, render_copy, strip_variant_points
+from advisories.fingerprinting.slots import Template
+from advisories.fingerprinting.template import build_template, render_copy
 from advisories.fingerprinting.text import without_homoglyphs
+from advisories.fingerprinting.variant_points import strip_variant_points
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -15,12 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+from advisories.fingerprinting.protection import comment_protected_spans
 from advisories.fingerprinting.reading import Reader, Reading
-from advisories.fingerprinting.template import (
-    Template,
-    build_template,
-    comment_protected_spans,
-)
+from advisories.fingerprinting.slots import Template
+from advisories.fingerprinting.template import build_template
 
 MIN_PATTERN_BYTES = 4
 ANCHOR_BYTES = 8

@@ -11,7 +11,7 @@ from unittest import mock
 from advisories.fingerprinting import SourceText, copy_key, personalise, read_sample, templates_for, trace
 from advisories.fingerprinting.code import serving_template
 from advisories.fingerprinting.proposals import preview_html
-from advisories.fingerprinting.template import parse_alternatives, strip_variant_points
+from advisories.fingerprinting.variant_points import parse_alternatives, strip_variant_points
 from advisories.sample_texts import PROOF_OF_CONCEPT
 
 CANDIDATES = {f"copy-{n}": copy_key(token=f"{n:064x}", user_id=n) for n in range(432)}
