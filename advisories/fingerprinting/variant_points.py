@@ -51,4 +51,3 @@ def _expand_range(low: str, high: str) -> list[str]:
 def strip_variant_points(text: str) -> str:
     """The text as displayed without a copy key: every variant point written as its first alternative."""
     return VARIANT_POINT.sub(lambda m: variant_point(m.group("body"))[0][0], text)
-
