@@ -7,6 +7,11 @@ advisory, from the database). docs/fingerprinting.md explains the technique, its
     phrases.py       the reviewed phrase and spelling table, the protected vocabulary
     text.py          folding and tokens: how the reader sees text
     template.py      the slots of a source text (phrase, comma, author variant point, letter), and rendering a copy
+    slots.py         slots, forms and the template they make
+    variant_points.py  the author's variant-point syntax (alternatives, ranges, labels)
+    protection.py    what is never varied (protected Markdown, code, protected terms); sentence starts
+    phrase_slots.py  where a form of the phrase table becomes a slot
+    commas.py        the optional-comma rules
     code.py          code and payload bytes: variant points read from code excerpts and hex dumps
     choices.py       the keyed choice at each slot, for one copy or thousands at once
     reading.py       finding the slots of the sources in a sample
