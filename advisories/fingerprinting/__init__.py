@@ -7,6 +7,11 @@ advisory, from the database). docs/fingerprinting.md explains the technique, its
     phrases.py       the reviewed phrase and spelling table, the protected vocabulary
     text.py          folding and tokens: how the reader sees text
     template.py      the slots of a source text (phrase, comma, author variant point, letter), and rendering a copy
+    slots.py         slots, forms and the template they make
+    variant_points.py  the author's variant-point syntax (alternatives, ranges, labels)
+    protection.py    what is never varied (protected Markdown, code, protected terms); sentence starts
+    phrase_slots.py  where a form of the phrase table becomes a slot
+    commas.py        the optional-comma rules
     code.py          code and payload bytes: variant points read from code excerpts and hex dumps
     choices.py       the keyed choice at each slot, for one copy or thousands at once
     reading.py       finding the slots of the sources in a sample
@@ -18,8 +23,10 @@ from advisories.fingerprinting.choices import CandidateKeys, choose, chooser, co
 from advisories.fingerprinting.code import SourceText, read_sample, templates_for
 from advisories.fingerprinting.reading import Reading
 from advisories.fingerprinting.scoring import DEFAULT_THRESHOLD, CandidateScore, Ranking, rank
-from advisories.fingerprinting.template import Template, build_template, render_copy, strip_variant_points
+from advisories.fingerprinting.slots import Template
+from advisories.fingerprinting.template import build_template, render_copy
 from advisories.fingerprinting.text import without_homoglyphs
+from advisories.fingerprinting.variant_points import strip_variant_points
 
 __all__ = [
     "DEFAULT_THRESHOLD",

@@ -15,12 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
+from advisories.fingerprinting.protection import comment_protected_spans
 from advisories.fingerprinting.reading import Reader, Reading
-from advisories.fingerprinting.template import (
-    Template,
-    build_template,
-    comment_protected_spans,
-)
+from advisories.fingerprinting.slots import Template
+from advisories.fingerprinting.template import build_template
 
 MIN_PATTERN_BYTES = 4
 ANCHOR_BYTES = 8
@@ -123,14 +121,97 @@ def _literal_bytes(text: str) -> bytes:
         return text.encode("utf-8", "replace")
 
 
-def _byte_patterns(template: Template) -> list[tuple[str, int, list[bytes]]]:
+@dataclass(frozen=True)
+class FillerPattern:
+    """A filler made of adjacent variant points and repeated, `b"{{=f1: A..Z =}}{{=f2: A..Z =}}" * N`: each run of
+    one unit repeated in the payload reads every point of the unit at once (a unit's alternatives alone are too short
+    to be found, and the combinations too many to list)."""
+
+    contexts: tuple[str, ...]
+    sizes: tuple[int, ...]
+    alternatives: tuple[tuple[bytes, ...], ...]
+
+    @property
+    def run(self) -> re.Pattern:
+        return _filler_run(self.contexts, self.alternatives)
+
+    def read(self, data: bytes, reading: Reading) -> None:
+        """Each point whose every run agrees on one alternative."""
+        found: dict[str, set[int]] = {}
+        for match in self.run.finditer(data):
+            for number, (context, alternatives) in enumerate(zip(self.contexts, self.alternatives, strict=True)):
+                found.setdefault(context, set()).add(alternatives.index(match.group(number + 1)))
+        for context, size in zip(self.contexts, self.sizes, strict=True):
+            if len(found.get(context, ())) == 1:
+                reading.add(context, size, found[context].pop())
+
+
+MIN_FILLER_BYTES = 8  # a run of a filler of several points is found when at least this long (and 4 units)
+
+
+@lru_cache(maxsize=256)
+def _filler_run(contexts: tuple[str, ...], alternatives: tuple[tuple[bytes, ...], ...]) -> re.Pattern:
+    """One group per point, the unit repeated: the first unit of a run is read (a run starts where the filler does,
+    and a point used twice in the unit, read with two alternatives, is dropped)."""
+    unit = b"".join(
+        b"(" + b"|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)) + b")"
+        for forms in alternatives
+    )
+    shortest_unit = sum(min(map(len, forms)) for forms in alternatives)
+    repeats = max(MIN_PATTERN_BYTES, -(-MIN_FILLER_BYTES // max(1, shortest_unit)))
+    again = b"".join(b"(?:\\%d)" % (number + 1) for number in range(len(contexts)))
+    return re.compile(unit + b"(?:" + again + b"){%d,}" % (repeats - 1), re.DOTALL)
+
+
+_REPEATED = re.compile(r"\s*\*\s*\w+")
+
+
+def _filler_points(template: Template) -> dict[int, FillerPattern | None]:
+    """Fillers of several adjacent variant points, `b"{{=f1: A..Z =}}{{=f2: A..Z =}}" * N`: the start of each such
+    point, with the FillerPattern at the first point of each filler (None at the others)."""
+    text = template.text
+    variants = sorted((slot for slot in template.slots if slot.kind == "variant"), key=lambda slot: slot.start)
+    groups, group = [], []
+    for slot in variants:
+        if group and group[-1].end != slot.start:
+            groups.append(group)
+            group = []
+        group.append(slot)
+    groups.append(group)
+    points: dict[int, FillerPattern | None] = {}
+    for group in groups:
+        if len(group) < 2:
+            continue
+        first, last = group[0], group[-1]
+        line_start = text.rfind("\n", 0, first.start) + 1
+        quote = _open_quote(text[line_start : first.start])
+        if quote is None or text[first.start - 1] != quote or text[last.end : last.end + 1] != quote:
+            continue
+        if not _REPEATED.match(text, last.end + 1):
+            continue
+        alternatives = tuple(tuple(_literal_bytes(form) for form in slot.replacements) for slot in group)
+        if any(len(set(forms)) != len(forms) or b"" in forms for forms in alternatives):
+            continue
+        points.update(dict.fromkeys((slot.start for slot in group[1:]), None))
+        contexts = tuple(slot.context for slot in group)
+        points[first.start] = FillerPattern(contexts, tuple(slot.size for slot in group), alternatives)
+    return points
+
+
+def _byte_patterns(template: Template) -> list:
     """For each variant point inside a string literal: the bytes each alternative puts on the wire, with the literal
-    bytes around it (or, for a filler repeated with `* N`, the alternative repeated)."""
+    bytes around it (or, for a filler repeated with `* N`, the alternative repeated; a filler of several points is a
+    FillerPattern)."""
     patterns = []
     text = template.text
     boundaries = sorted((slot.start, slot.end) for slot in template.slots)
+    filler_points = _filler_points(template)
     for slot in template.slots:
         if slot.kind != "variant":
+            continue
+        if slot.start in filler_points:
+            if filler_points[slot.start] is not None:
+                patterns.append(filler_points[slot.start])
             continue
         packed = _packed_integers(slot.replacements)
         if packed:
@@ -244,7 +325,11 @@ def read_sample(sample: str, templates: list[Template]) -> Reading:
     data = parse_hex_dump(sample)
     if data is not None:
         for template in code_templates:
-            for context, forms, candidates in template.byte_patterns:
+            for pattern in template.byte_patterns:
+                if isinstance(pattern, FillerPattern):
+                    pattern.read(data, reading)
+                    continue
+                context, forms, candidates = pattern
                 found = [index for index, candidate in enumerate(candidates) if _found(candidate, data)]
                 if len(found) == 1:
                     reading.add(context, forms, found[0])

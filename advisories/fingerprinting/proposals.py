@@ -17,7 +17,9 @@ import re
 from django.utils.safestring import SafeString, mark_safe
 
 from advisories.fingerprinting.phrases import PHRASE_CLASSES
-from advisories.fingerprinting.template import VARIANT_POINT, _protected_words, build_template, parse_alternatives
+from advisories.fingerprinting.protection import protected_words
+from advisories.fingerprinting.template import build_template
+from advisories.fingerprinting.variant_points import VARIANT_POINT, parse_alternatives
 from core.markdown import render_markdown
 
 # Word -> alternatives an author may accept where they fit (each one is read by the author before it is used).
@@ -110,7 +112,7 @@ def propose(markdown: str, *, limit: int = 40) -> list[dict]:
         return _propose_between_points(markdown, limit)
     automatic = {(slot.start, slot.end) for slot in template.slots}
     proposals = []
-    for start, end, word, protected in _protected_words(markdown):
+    for start, end, word, protected in protected_words(markdown):
         if protected or any(a <= start < b for a, b in automatic):
             continue
         lowered = word.lower()

@@ -12,7 +12,7 @@ distinct context is read once, so no evidence is counted twice.
 
 from dataclasses import dataclass, field
 
-from advisories.fingerprinting.template import NEIGHBOURS, Template, separator_class
+from advisories.fingerprinting.slots import NEIGHBOURS, Template, separator_class
 from advisories.fingerprinting.text import CONFUSABLES, Tokens, prepare_sample, tokenize
 
 _SENTENCE_MARKS = frozenset(".;:!?")

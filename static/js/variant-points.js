@@ -6,14 +6,39 @@
   var POINT = /\{\{=(?:([\w-]+):)?([^\n]*?)=\}\}/g;
   var RANGE = /^(0x[0-9a-fA-F]+|\\x[0-9a-fA-F]{2}|\d+|.)\.\.(0x[0-9a-fA-F]+|\\x[0-9a-fA-F]{2}|\d+|.)$/;
 
-  function alternativesOf(body) {
+  var MAX_ALTERNATIVES = 256;
+
+  // How many values a range has, as advisories/fingerprinting/template.py expands it (0: not a range).
+  function rangeSize(low, high) {
+    var first, last;
+    if (low.slice(0, 2) === "\\x" && high.slice(0, 2) === "\\x") {
+      first = parseInt(low.slice(2), 16);
+      last = parseInt(high.slice(2), 16);
+    } else if (/^0x/i.test(low) && /^0x/i.test(high)) {
+      first = parseInt(low, 16);
+      last = parseInt(high, 16);
+    } else if (/^\d+$/.test(low) && /^\d+$/.test(high)) {
+      first = Number(low);
+      last = Number(high);
+    } else if (low.length === 1 && high.length === 1) {
+      first = low.codePointAt(0);
+      last = high.codePointAt(0);
+    } else {
+      return 0;
+    }
+    return last < first ? 0 : Math.min(last - first + 1, MAX_ALTERNATIVES);
+  }
+
+  function pointOf(label, body) {
     var parts = body.replace(/\\\|/g, "\u0000").split("|").map(function (part) {
       return part.trim().replace(/\u0000/g, "|");
     });
-    if (parts.length === 1 && RANGE.test(parts[0])) {
-      return [parts[0] + " (range)"];
+    var range = parts.length === 1 ? RANGE.exec(parts[0]) : null;
+    var size = range ? rangeSize(range[1], range[2]) : 0;
+    if (size) {
+      return { label: label, shown: [parts[0] + " (range: " + size + " alternatives)"], count: size };
     }
-    return parts;
+    return { label: label, shown: parts, count: parts.length };
   }
 
   document.querySelectorAll("[data-variant-points]").forEach(function (panel) {
@@ -30,16 +55,16 @@
       var match;
       POINT.lastIndex = 0;
       while ((match = POINT.exec(textarea.value)) !== null) {
-        points.push({ label: match[1], alternatives: alternativesOf(match[2]) });
+        points.push(pointOf(match[1], match[2]));
       }
       count.textContent = String(points.length);
       list.textContent = "";
       var most = 1;
       points.forEach(function (point) {
         var item = document.createElement("li");
-        item.textContent = (point.label ? point.label + ": " : "") + point.alternatives.join("  |  ");
+        item.textContent = (point.label ? point.label + ": " : "") + point.shown.join("  |  ");
         list.appendChild(item);
-        most = Math.max(most, point.alternatives.length);
+        most = Math.max(most, point.count);
       });
       var selected = choice.value;
       choice.textContent = "";

@@ -6,8 +6,9 @@ import re
 import pytest
 
 from advisories.fingerprinting import copy_key, fingerprint_markdown
+from advisories.fingerprinting.phrase_slots import class_forms
 from advisories.fingerprinting.phrases import PHRASE_CLASSES, PROTECTED_TERMS
-from advisories.fingerprinting.template import build_template, class_forms
+from advisories.fingerprinting.template import build_template
 from advisories.fingerprinting.text import tokenize
 
 KEYS = [copy_key(token=f"{n:064x}", user_id=n) for n in range(12)]

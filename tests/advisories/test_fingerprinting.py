@@ -20,7 +20,7 @@ from advisories.fingerprinting import (
     without_homoglyphs,
 )
 from advisories.fingerprinting.phrases import PROTECTED_TERMS
-from advisories.fingerprinting.template import strip_variant_points
+from advisories.fingerprinting.variant_points import strip_variant_points
 from advisories.sample_texts import AUTHORED_DOCUMENTS, HYPERVISOR, MAIL_SERVER, SAMPLE_DOCUMENTS, VPN_GATEWAY
 from bench import text_transformations as tt
 

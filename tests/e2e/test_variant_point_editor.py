@@ -65,3 +65,28 @@ def test_an_author_writes_a_variant_point_previews_each_alternative_and_accepts_
     saved = AdvisoryDocument.objects.get(advisory=advisory, level=AccessLevel.STANDARD)
     assert saved.body_markdown.startswith("The flaw {{= lies | resides =}} in the parser")
     assert not [error for error in errors if "Content Security Policy" in error or "Refused" in error]
+
+
+def test_a_byte_range_lists_its_alternatives_and_the_preview_shows_each_one(new_page):
+    manager = ProgramManagerFactory(email="filler@example.test")
+    device = TOTPDevice.objects.create(user=manager, name="Phone", confirmed=True)
+    advisory = services.create_advisory(
+        actor=manager, title="Heap overflow in Example Mail", public_release_at=timezone.now() + timedelta(days=7)
+    )
+    page = new_page()
+    _log_in(page, email=manager.email, device=device)
+
+    page.goto(reverse("program_advisories:document", args=[advisory.identifier, "standard"]))
+    page.fill("#id_body_markdown", "The filler byte is {{=filler: A..Z =}} and the marker {{= 0x00..0xff =}}.")
+    point = page.locator("#markdown-preview .variant-point").first
+    point.wait_for()
+    page.locator("details.variant-points summary").click()
+
+    assert page.locator("[data-variant-list] li").first.inner_text() == "filler: A..Z (range: 26 alternatives)"
+    assert page.locator("[data-variant-preview-choice] option").count() == 256
+    page.select_option("[data-variant-preview-choice]", label="3")
+    assert point.locator(".variant-alternative:visible").inner_text() == "C"
+    page.select_option("[data-variant-preview-choice]", label="201")
+    assert point.locator(".variant-alternative:visible").inner_text() == "Z"
+    marker = page.locator("#markdown-preview .variant-point").nth(1)
+    assert marker.locator(".variant-alternative:visible").inner_text() == "0xc8"
