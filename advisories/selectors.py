@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from advisories.access import get_released_object_or_404, released_objects
 from advisories.fingerprinting.tracing import TracedCopy, TraceResult, served_copies, trace_sample  # noqa: F401
 from advisories.models import (
     SEVERITY_SCORE_RANGES,
@@ -45,13 +46,7 @@ from advisories.need_to_know import (  # noqa: F401 - the need-to-know rule, re-
     visible_advisory_ids,
     with_content_visible,
 )
-from compliance.entitlements import (
-    PartnerAccess,
-    effective_levels,
-    entitlement_facts,
-    get_released_object_or_404,
-    released_objects,
-)
+from compliance.entitlements import PartnerAccess, effective_levels, entitlement_facts
 from compliance.models import JurisdictionPolicy, Violation, ViolationStatus
 from compliance.selectors import Standing, signing_overview
 from core.levels import LEVEL_MEANING, AccessLevel

@@ -1,28 +1,21 @@
 """The entitlement rule, and the one place where partner access to released objects is decided.
 
 `compute_effective_level` is the rule itself, a pure function of facts. `effective_levels` gathers those facts
-for many partners in a fixed number of queries (release fan-out), `effective_level` for one. The access
-functions below combine the rule with the object permissions granted when a wave released; views and the API
-call them and never check access themselves.
+for many partners in a fixed number of queries (release fan-out), `effective_level` for one, `partner_access` and
+`token_access` for the user or API token acting. `advisories.access` combines the level with the object
+permissions granted when a wave released; views and the API call them and never check access themselves.
 """
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.http import Http404
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from guardian.utils import get_group_obj_perms_model
+from django.db.models import Q
 
+from compliance.fact_queries import json_rows, with_entitlement_facts
 from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
-from core.clock import embargo_now, embargo_now_expression
 from core.levels import AccessLevel
 from partners.models import ApiToken, Partner, PartnerMembership, PartnerStatus
 
@@ -233,106 +226,16 @@ def entitlement_facts(
     }
 
 
-# One partner's facts in the query that reads the partner (every partner page checks them live): each kind of fact
-# as a JSON array of rows, aggregated by the database, and the instant they are judged at.
-
-
-class _JSONRows(Subquery):
-    """The rows of a `values()` queryset as one JSON array of objects, read as text (NULL when there are none)."""
-
-    template = "(SELECT CAST(JSON_AGG(%(alias)s) AS text) FROM (%(subquery)s) %(alias)s)"
-    output_field = models.TextField()
-
-    def __init__(self, queryset, **extra):
-        self.keys = list(queryset.query.annotation_select)
-        super().__init__(queryset.order_by(), alias="fact_rows", **extra)  # the rule needs no order
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        # The keys are this module's own column aliases, never input.
-        pairs = ", ".join(f"'{key}', fact_rows.{connection.ops.quote_name(key)}" for key in self.keys)
-        template = "(SELECT NULLIF(JSON_GROUP_ARRAY(JSON_OBJECT(%(pairs)s)), '[]') FROM (%(subquery)s) %(alias)s)"
-        return self.as_sql(compiler, connection, template=template, pairs=pairs, **extra_context)
-
-
-def _instant(at: datetime | None) -> models.Expression:
-    """`at`, or now by the embargo clock, inside the query (the database's clock costs no round trip of its own)."""
-    return Value(at, output_field=models.DateTimeField()) if at is not None else embargo_now_expression()
-
-
-def _with_entitlement_facts(queryset: models.QuerySet, *, partner: str, at: datetime | None) -> models.QuerySet:
-    """`queryset` with the facts of the partner its rows name (`partner`: the path to it, "" for a Partner row)
-    and the instant they are judged at, in the same query."""
-    prefix = f"{partner}__" if partner else ""
-    partner_id = OuterRef(f"{partner}_id" if partner else "pk")
-    instant = _instant(at)
-    return queryset.annotate(
-        entitlement_at=instant,
-        entitlement_versions=_JSONRows(
-            ContractVersion.objects.filter(effective_at__lte=instant).values(
-                contract_key_=F("contract_key"),
-                version_=F("version"),
-                effective_at_=F("effective_at"),
-                required_from_level_=F("required_from_level"),
-                previous_versions_valid_until_=F("previous_versions_valid_until"),
-            )
-        ),
-        entitlement_agreements=_JSONRows(
-            Agreement.objects.filter(partner_id=partner_id, signed_at__lte=instant, valid_until__gt=instant).values(
-                contract_key_=F("contract_version__contract_key"),
-                version_=F("contract_version__version"),
-                signed_at_=F("signed_at"),
-                valid_until_=F("valid_until"),
-            )
-        ),
-        entitlement_policies=_JSONRows(
-            JurisdictionPolicy.objects.filter(country=OuterRef(f"{prefix}country"), effective_at__lte=instant).values(
-                country_=F("country"), cap_level_=F("cap_level"), effective_at_=F("effective_at")
-            )
-        ),
-        entitlement_actions=_JSONRows(
-            EnforcementAction.objects.filter(
-                Q(ends_at__isnull=True) | Q(ends_at__gt=instant),
-                partner_id=partner_id,
-                kind=EnforcementKind.LEVEL_CAP,
-                starts_at__lte=instant,
-            ).values(kind_=F("kind"), cap_level_=F("cap_level"), starts_at_=F("starts_at"), ends_at_=F("ends_at"))
-        ),
-    )
-
-
-def _json_rows(text: str | None) -> list[dict]:
-    """The rows of a `_JSONRows` column, keys without their trailing underscore and instants as datetimes."""
-    rows = []
-    for raw in json.loads(text) if text else []:
-        row = {}
-        for key, value in raw.items():
-            name = key.removesuffix("_")
-            row[name] = _instant_from_json(value) if name in _INSTANTS else value
-        rows.append(row)
-    return rows
-
-
-_INSTANTS = {"effective_at", "previous_versions_valid_until", "signed_at", "valid_until", "starts_at", "ends_at"}
-
-
-def _instant_from_json(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    instant = parse_datetime(value)
-    # SQLite keeps instants as naive UTC text; PostgreSQL writes them with their offset.
-    return instant if timezone.is_aware(instant) else instant.replace(tzinfo=UTC)
-
-
 def _facts_of_row(row: models.Model, partner: Partner) -> EntitlementFacts:
-    """The facts a `_with_entitlement_facts` row carries, through the rule."""
+    """The facts a `with_entitlement_facts` row carries, through the rule."""
     return _facts(
         status=partner.status,
         assigned_level=partner.assigned_level,
         country=partner.country,
-        versions=[ContractVersion(**fields) for fields in _json_rows(row.entitlement_versions)],
-        agreements=[SignedAgreement(**fields) for fields in _json_rows(row.entitlement_agreements)],
-        policies=[JurisdictionPolicy(**fields) for fields in _json_rows(row.entitlement_policies)],
-        actions=[EnforcementAction(**fields) for fields in _json_rows(row.entitlement_actions)],
+        versions=[ContractVersion(**fields) for fields in json_rows(row.entitlement_versions)],
+        agreements=[SignedAgreement(**fields) for fields in json_rows(row.entitlement_agreements)],
+        policies=[JurisdictionPolicy(**fields) for fields in json_rows(row.entitlement_policies)],
+        actions=[EnforcementAction(**fields) for fields in json_rows(row.entitlement_actions)],
         at=row.entitlement_at,
     )
 
@@ -353,21 +256,11 @@ def effective_levels_with_policy(
 def effective_level(partner: Partner, at: datetime | None = None) -> AccessLevel:
     """The partner's effective level at `at` (default: now), read from the stored facts, status included, in one
     query."""
-    row = _with_entitlement_facts(Partner.objects.filter(pk=partner.pk), partner="", at=at).first()
+    row = with_entitlement_facts(Partner.objects.filter(pk=partner.pk), partner="", at=at).first()
     return AccessLevel.NONE if row is None else _facts_of_row(row, row).level
 
 
-# Access to released objects ------------------------------------------------------------------------------------
-
-
-def release_permission_codename(model: type[models.Model]) -> str:
-    """The object permission a partner's Group receives on each object of `model` released to it."""
-    return f"receive_{model._meta.model_name}"
-
-
-def object_level(obj: models.Model) -> AccessLevel:
-    """The level an object requires: its `level` field, or generic for objects without one (the advisory)."""
-    return AccessLevel(getattr(obj, "level", AccessLevel.GENERIC))
+# The organisation acting, at its level -------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -394,7 +287,7 @@ def partner_access(user, at: datetime | None = None) -> PartnerAccess | None:
     (suspended, removed, unsigned, capped to none)."""
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
-    membership = _with_entitlement_facts(
+    membership = with_entitlement_facts(
         PartnerMembership.objects.select_related("partner", "user").filter(user=user, is_active=True),
         partner="partner",
         at=at,
@@ -412,7 +305,7 @@ def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess |
     creator = token.created_by
     if not creator.is_active or creator.is_staff:
         return None
-    membership = _with_entitlement_facts(
+    membership = with_entitlement_facts(
         PartnerMembership.objects.select_related("partner", "user").filter(
             user=creator, partner_id=token.partner_id, is_active=True
         ),
@@ -425,53 +318,3 @@ def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess |
         return None
     level = _facts_of_row(membership, membership.partner).level
     return PartnerAccess(membership=membership, level=level, api_token=token)
-
-
-def released_objects(queryset: models.QuerySet, access: PartnerAccess | None) -> models.QuerySet:
-    """Narrow `queryset` to the objects released to the organisation (object permission on its Group) whose
-    level its effective level reaches."""
-    if access is None or access.level == AccessLevel.NONE:
-        return queryset.none()
-    model = queryset.model
-    permission_model = get_group_obj_perms_model(model)
-    # The permission as a scalar subquery, not a join: PostgreSQL then estimates the granted rows well and reads
-    # a large organisation's list in index order (bench/pages.py).
-    permission = Permission.objects.filter(
-        codename=release_permission_codename(model), content_type=ContentType.objects.get_for_model(model)
-    ).values("pk")
-    granted = permission_model.objects.filter(
-        group_id=access.partner.group_id, permission_id=Subquery(permission)
-    ).values("content_object")
-    queryset = queryset.filter(pk__in=granted)
-    if any(field.name == "level" for field in model._meta.concrete_fields):
-        queryset = queryset.filter(level__lte=access.level)
-    return queryset
-
-
-def get_released_object_or_404(queryset: models.QuerySet, access: PartnerAccess | None, **lookup) -> models.Model:
-    """The one object matching `lookup` if the organisation may see it; 404 otherwise, so that a partner cannot
-    tell a forbidden object from one that does not exist."""
-    obj = released_objects(queryset, access).filter(**lookup).first()
-    if obj is None:
-        raise Http404("No such advisory or file.")
-    return obj
-
-
-def partners_holding(obj: models.Model, at: datetime | None = None) -> dict[int, AccessLevel]:
-    """The organisations that may see `obj` at `at` (default now), with their effective levels: the reverse of
-    `released_objects`, the same rule (release permission on the organisation's Group, effective level at least
-    the object's). A fixed number of queries whatever the number of organisations."""
-    at = at or embargo_now()
-    model = type(obj)
-    granted_groups = (
-        get_group_obj_perms_model(model)
-        .objects.filter(
-            content_object=obj,
-            permission__codename=release_permission_codename(model),
-            permission__content_type=ContentType.objects.get_for_model(model),
-        )
-        .values("group_id")
-    )
-    needed = object_level(obj)
-    levels = effective_levels(Partner.objects.filter(group_id__in=granted_groups), at)
-    return {pk: level for pk, level in levels.items() if level != AccessLevel.NONE and level >= needed}

@@ -8,8 +8,8 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.utils import timezone
 
+from advisories.access import partners_holding
 from advisories.models import Advisory, AdvisoryStatus, EmailMode, ProtectionReminder, ProtectionState, ProtectionStatus
-from compliance.entitlements import partners_holding
 from core.services import record_audit_event
 from partners.models import PartnerMembership
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
+from advisories.access import get_released_object_or_404, partners_holding
 from advisories.models import (
     Advisory,
     AdvisoryStatus,
@@ -16,7 +17,7 @@ from advisories.models import (
     ProtectionState,
     ProtectionStatus,
 )
-from compliance.entitlements import PartnerAccess, get_released_object_or_404, partners_holding
+from compliance.entitlements import PartnerAccess
 from core.levels import AccessLevel
 from partners.models import Partner
 

@@ -9,6 +9,7 @@ from django.db.models import Min
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from advisories.access import released_objects
 from advisories.models import (
     PROTECTION_TRANSITIONS,
     Advisory,
@@ -23,7 +24,7 @@ from advisories.models import (
     ProtectionStatus,
 )
 from advisories.validators import normalise_indicator
-from compliance.entitlements import PartnerAccess, released_objects
+from compliance.entitlements import PartnerAccess
 from core.services import record_audit_event
 
 PRODUCTS_MAX_CHARS = 2000

@@ -6,8 +6,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from advisories.access import object_level
 from advisories.models import Advisory, Artifact, Delivery, DownloadEvent, HandlingAcknowledgement, PortalVisit
-from compliance.entitlements import PartnerAccess, object_level
+from compliance.entitlements import PartnerAccess
 from core.levels import AccessLevel
 from core.services import record_audit_event
 

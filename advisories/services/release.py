@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Q, Subquery
 from guardian.utils import get_group_obj_perms_model
 
 from advisories import selectors
+from advisories.access import release_permission_codename
 from advisories.models import (
     Advisory,
     AdvisoryDocument,
@@ -23,7 +24,6 @@ from advisories.models import (
 )
 from advisories.signals import deliveries_to_notify
 from advisories.webhooks.services import queue_publication_events
-from compliance.entitlements import release_permission_codename
 from core.clock import embargo_now
 from core.levels import AccessLevel
 from core.services import record_audit_event
