@@ -18,6 +18,7 @@ from advisories.forms import (
 from advisories.handling import HANDLING_TERMS, TLP_MEANING
 from advisories.protection import selectors as protection_selectors
 from compliance.entitlements import partner_access
+from core.access import member_view
 from core.clock import embargo_now
 from core.http import client_ip, user_agent
 from core.levels import AccessLevel
@@ -146,21 +147,6 @@ def to_acknowledgement(advisory, return_to=None):
     """The redirect to the advisory's handling terms, back to `return_to` (default: the advisory page) after."""
     target = reverse("advisories:acknowledge", args=[advisory.identifier])
     return redirect(f"{target}?{urlencode({'next': return_to})}" if return_to else target)
-
-
-def member_view(view):
-    """Pages every active member of a partner organisation may use, whatever its level (the inbox tells a
-    suspended organisation's people what happened); 404 for anyone else, staff included."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        access = partner_access(request.user)
-        if access is None:
-            raise Http404("No such page.")
-        return view(request, access, *args, **kwargs)
-
-    return wrapper
 
 
 NOTICES_PER_PAGE = 50
