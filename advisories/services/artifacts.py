@@ -1,6 +1,5 @@
 """An advisory's files: stored with their recognised type, size and sha256; opened by staff as stored."""
 
-import hashlib
 import logging
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from advisories.services.authoring import content_is_frozen, require_assigned_ma
 from advisories.validators import SNIFF_BYTES, sniff_artifact_content_type
 from core.levels import AccessLevel
 from core.services import record_audit_event
+from core.uploads import inspect_upload
 
 logger = logging.getLogger(__name__)
 
@@ -28,22 +28,17 @@ def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
     first bytes (never the name or the browser's claim). Refuses files over the size limit and any type other than
     text, ZIP or PDF (executables, HTML). Refuses anyone but the advisory's assigned managers."""
     require_assigned_manager(actor, artifact.advisory)
-    if uploaded_file.size > settings.ARTIFACT_MAX_BYTES:
-        raise ValidationError({"file": f"Files may be at most {settings.ARTIFACT_MAX_BYTES // (1024 * 1024)} MiB."})
-    uploaded_file.seek(0)
-    try:
-        content_type = sniff_artifact_content_type(uploaded_file.read(SNIFF_BYTES))
-    except ValidationError as error:
-        raise ValidationError({"file": error.messages}) from None
-    uploaded_file.seek(0)
-    digest = hashlib.sha256()
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-    uploaded_file.seek(0)
+    upload = inspect_upload(
+        uploaded_file,
+        max_bytes=settings.ARTIFACT_MAX_BYTES,
+        too_large=f"Files may be at most {settings.ARTIFACT_MAX_BYTES // (1024 * 1024)} MiB.",
+        sniff_bytes=SNIFF_BYTES,
+        content_type_of=sniff_artifact_content_type,
+    )
     with transaction.atomic():
-        artifact.sha256 = digest.hexdigest()
-        artifact.size = uploaded_file.size
-        artifact.content_type = content_type
+        artifact.sha256 = upload.sha256
+        artifact.size = upload.size
+        artifact.content_type = upload.content_type
         try:
             artifact.file.save(uploaded_file.name, uploaded_file, save=False)
         except OSError:
@@ -55,7 +50,7 @@ def store_artifact(*, actor, artifact: Artifact, uploaded_file) -> Artifact:
             actor=actor,
             action="artifact.stored",
             target=artifact,
-            details={"sha256": artifact.sha256, "size": artifact.size, "content_type": content_type},
+            details={"sha256": artifact.sha256, "size": artifact.size, "content_type": upload.content_type},
         )
     return artifact
 

@@ -1,8 +1,6 @@
 """Violations: reported by program staff, investigated by compliance officers (notes, evidence files) and
 substantiated or dismissed, then closed."""
 
-import hashlib
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,6 +9,7 @@ from django_fsm import TransitionNotAllowed
 from compliance.models import EvidenceFile, Violation, ViolationNote, ViolationStatus
 from core.roles import COMPLIANCE_OFFICERS, PROGRAM_MANAGERS, require_compliance_officer, require_staff_role
 from core.services import record_audit_event
+from core.uploads import inspect_upload
 
 
 def report_violation(
@@ -153,20 +152,13 @@ def attach_evidence(*, violation: Violation, actor, uploaded_file, description: 
     and a type recognised from its content. Refuses files over EVIDENCE_MAX_BYTES and types other than text, PDF,
     PNG, JPEG or ZIP. Compliance officers only."""
     require_compliance_officer(actor)
-    if uploaded_file.size > settings.EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            {"file": f"Evidence files may be at most {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MiB."}
-        )
-    uploaded_file.seek(0)
-    try:
-        content_type = evidence_content_type(uploaded_file.read(EVIDENCE_SNIFF_BYTES))
-    except ValidationError as error:
-        raise ValidationError({"file": error.messages}) from None
-    uploaded_file.seek(0)
-    digest = hashlib.sha256()
-    for chunk in uploaded_file.chunks():
-        digest.update(chunk)
-    uploaded_file.seek(0)
+    upload = inspect_upload(
+        uploaded_file,
+        max_bytes=settings.EVIDENCE_MAX_BYTES,
+        too_large=f"Evidence files may be at most {settings.EVIDENCE_MAX_BYTES // (1024 * 1024)} MiB.",
+        sniff_bytes=EVIDENCE_SNIFF_BYTES,
+        content_type_of=evidence_content_type,
+    )
     with transaction.atomic():
         violation = _locked_violation(violation)
         if violation.status == ViolationStatus.CLOSED:
@@ -175,9 +167,9 @@ def attach_evidence(*, violation: Violation, actor, uploaded_file, description: 
             violation=violation,
             original_name=(uploaded_file.name or "evidence")[-255:],
             description=description.strip()[:300],
-            content_type=content_type,
-            size=uploaded_file.size,
-            sha256=digest.hexdigest(),
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
             uploaded_by=actor,
         )
         evidence.file.save("evidence", uploaded_file, save=False)
@@ -191,7 +183,7 @@ def attach_evidence(*, violation: Violation, actor, uploaded_file, description: 
                 "name": evidence.original_name,
                 "sha256": evidence.sha256,
                 "size": evidence.size,
-                "content_type": content_type,
+                "content_type": upload.content_type,
             },
         )
     return evidence
