@@ -1,4 +1,5 @@
-"""Emails to partner users about advisories: the notice of a release or a withdrawal, and the daily digest. They
+"""Emails to partner users about advisories: the notice of a release or a withdrawal, the daily digest and the
+reminder to report protection status. They
 are built only from an advisory's identifier, title and level and from portal links, so no embargoed content (a
 description, a file) ever leaves the portal."""
 
@@ -53,3 +54,19 @@ def digest_email(notices: list[Notice]) -> tuple[str, str]:
         },
     )
     return f"[Forewarn] Daily digest: {len(notices)} notice{'s' if len(notices) != 1 else ''}", body
+
+
+def protection_reminder_email(reminder) -> tuple[str, str]:
+    """The subject and body of the reminder that an organisation has not reported its protection status."""
+    advisory = reminder.advisory
+    body = render_to_string(
+        "emails/advisories/protection_reminder.txt",
+        {
+            "identifier": advisory.identifier,
+            "title": advisory.title,
+            "public_release_at": advisory.public_release_at,
+            "partner": reminder.partner,
+            "link": portal_url("advisories:protection", advisory.identifier),
+        },
+    )
+    return f"[Forewarn] Protection status for {advisory.identifier}", body

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from advisories.access import partners_holding
 from advisories.models import Advisory, AdvisoryStatus, EmailMode, ProtectionReminder, ProtectionState, ProtectionStatus
+from advisories.notifications import protection_reminder_email
 from core.services import record_audit_event
 from partners.models import PartnerMembership
 
@@ -46,15 +47,8 @@ def queue_protection_reminders(*, now: datetime) -> int:
 
 
 def _reminder_message(reminder: ProtectionReminder, email: str):
-    advisory = reminder.advisory
-    link = f"{settings.FOREWARN_PORTAL_URL}/portal/advisories/{advisory.identifier}/protection/"
-    body = (
-        f"{advisory.identifier}: {advisory.title}\n\n"
-        f"This advisory becomes public on {advisory.public_release_at:%Y-%m-%d %H:%M} UTC. Your organisation "
-        f"({reminder.partner}) has not reported whether it has shipped a protection for it yet.\n\n"
-        f"Report your status (in progress, shipped, or not applicable): {link}\n"
-    )
-    return (f"[Forewarn] Protection status for {advisory.identifier}", body, settings.DEFAULT_FROM_EMAIL, [email])
+    subject, body = protection_reminder_email(reminder)
+    return (subject, body, settings.DEFAULT_FROM_EMAIL, [email])
 
 
 def send_protection_reminders(*, now: datetime | None = None) -> int:
