@@ -667,10 +667,9 @@ def due_deliveries_sql(
     levels = {pk: int(level) for pk, level in effective_levels(partners, at).items() if level >= AccessLevel.GENERIC}
     if not levels:
         return None
-    adapted_at = connection.ops.adapt_datetimefield_value(at)
     params = {
         "levels": json.dumps(levels),
-        "at": adapted_at,
+        "at": connection.ops.adapt_datetimefield_value(at),
         "released": WaveStatus.RELEASED,
         "under_embargo": AdvisoryStatus.RELEASED,
         "public": AdvisoryStatus.PUBLIC,
@@ -684,10 +683,14 @@ def due_deliveries_sql(
         narrowed += f" AND w.id IN ({json_ids_sql('wave_ids')})"
         params["wave_ids"] = json.dumps(list(wave_ids))
     levels_rows = JSON_OBJECT_ROWS[connection.vendor].format(name="levels")
-    table = {
-        model.__name__: connection.ops.quote_name(model._meta.db_table)
-        for model in (Advisory, Delivery, ReleaseCohort, ReleaseCohort.partners.through, ReleaseWave)
+    sources = {
+        "advisory": Advisory,
+        "cohort": ReleaseCohort,
+        "cohort_partner": ReleaseCohort.partners.through,
+        "delivery": Delivery,
+        "wave": ReleaseWave,
     }
+    table = {name: connection.ops.quote_name(model._meta.db_table) for name, model in sources.items()}
     # Table names and the narrowing come from the code, never from input: every value is a parameter.
     sql = f"""
         WITH entitled (partner_id, level) AS (
@@ -695,7 +698,7 @@ def due_deliveries_sql(
         ),
         released AS (
             SELECT w.id, w.advisory_id, w.level, a.status = %(public)s AND w.released_at < %(at)s AS public_archive
-            FROM {table["ReleaseWave"]} w JOIN {table["Advisory"]} a ON a.id = w.advisory_id
+            FROM {table["wave"]} w JOIN {table["advisory"]} a ON a.id = w.advisory_id
             WHERE w.status = %(released)s AND w.released_at <= %(at)s
               AND (a.status = %(under_embargo)s OR (a.status = %(public)s AND w.level = %(generic)s)){narrowed}
         ),
@@ -703,12 +706,12 @@ def due_deliveries_sql(
             SELECT e.partner_id, r.id AS wave_id, r.advisory_id, r.level, c.id AS cohort_id, r.public_archive
             FROM released r
             JOIN entitled e ON e.level >= r.level
-            LEFT JOIN ({table["ReleaseCohort_partners"]} cp
-                       JOIN {table["ReleaseCohort"]} c ON c.id = cp.releasecohort_id)
+            LEFT JOIN ({table["cohort_partner"]} cp
+                       JOIN {table["cohort"]} c ON c.id = cp.releasecohort_id)
               ON c.wave_id = r.id AND cp.partner_id = e.partner_id
             WHERE (c.id IS NULL OR c.scheduled_at <= %(at)s)
               AND NOT EXISTS (
-                  SELECT 1 FROM {table["Delivery"]} d
+                  SELECT 1 FROM {table["delivery"]} d
                   WHERE d.partner_id = e.partner_id AND d.advisory_id = r.advisory_id AND d.level >= r.level)
         ),
         ranked AS (
