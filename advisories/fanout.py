@@ -4,7 +4,8 @@ statements whatever the number of partners (docs/architecture.md, "Release and t
 
 Only `services.deliver_due_waves` calls `insert_due_deliveries`, inside its transaction and after locking the
 advisories concerned: it stays the only writer of deliveries, and records the audit event and queues the notices.
-The SQL is the same on PostgreSQL and SQLite (the development portal) but for the random token.
+The statements are the same on PostgreSQL and SQLite (the development portal) but for two functions: the rows
+of a JSON parameter (`selectors.JSON_ARRAY_ROWS`) and the random token.
 """
 
 import json
