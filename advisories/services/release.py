@@ -1,23 +1,18 @@
 """Releasing: due waves and cohorts released by the embargo clock, and the one delivery path that writes
 deliveries and grants (docs/architecture.md, "Release and the one delivery path")."""
 
-import secrets
 from datetime import datetime
 
-from django.contrib.auth.models import Permission
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import OuterRef, Q, Subquery
 from guardian.utils import get_group_obj_perms_model
 
-from advisories import selectors
-from advisories.access import release_permission_codename
+from advisories import fanout
 from advisories.models import (
     Advisory,
     AdvisoryDocument,
     AdvisoryStatus,
     Artifact,
-    Delivery,
     ReleaseCohort,
     ReleaseWave,
     WaveStatus,
@@ -30,74 +25,6 @@ from core.services import record_audit_event
 from partners.models import Partner
 
 RELEASABLE_ADVISORY_STATES = (AdvisoryStatus.SCHEDULED, AdvisoryStatus.RELEASED)
-
-
-def _grant_released_objects(grants: dict[tuple[int, int], list[int]]) -> None:
-    """Bulk-grant, for each (advisory id, level) -> Group ids, the receive permission on the advisory and on its
-    documents and artifacts up to that level. A fixed number of queries whatever the number of advisories."""
-    advisory_ids = {advisory_id for advisory_id, _ in grants}
-    levelled: dict = {AdvisoryDocument: {}, Artifact: {}}  # model -> advisory id -> [(pk, level)]
-    for model, objects in levelled.items():
-        for pk, advisory_id, level in model.objects.filter(advisory_id__in=advisory_ids).values_list(
-            "pk", "advisory_id", "level"
-        ):
-            objects.setdefault(advisory_id, []).append((pk, level))
-    permissions = {
-        (permission.content_type_id, permission.codename): permission.pk
-        for permission in Permission.objects.filter(
-            codename__in=[release_permission_codename(model) for model in (Advisory, AdvisoryDocument, Artifact)]
-        )
-    }
-    for model in (Advisory, AdvisoryDocument, Artifact):
-        permission_id = permissions[(ContentType.objects.get_for_model(model).pk, release_permission_codename(model))]
-        permission_model = get_group_obj_perms_model(model)
-
-        def released(advisory_id, level, model=model):
-            if model is Advisory:
-                return [advisory_id]
-            return [pk for pk, object_level in levelled[model].get(advisory_id, ()) if object_level <= level]
-
-        # Ids, not instances: at thousands of partners, setting related instances costs more than the INSERT.
-        rows = [
-            permission_model(group_id=group_id, permission_id=permission_id, content_object_id=object_id)
-            for (advisory_id, level), group_ids in grants.items()
-            for object_id in released(advisory_id, level)
-            for group_id in group_ids
-        ]
-        if rows:
-            permission_model.objects.bulk_create(rows, ignore_conflicts=True, batch_size=5000)
-
-
-def _create_deliveries(due: list[selectors.DueDelivery], *, at: datetime) -> list[int]:
-    """Bulk-create the due deliveries (each with its secret fingerprint token) and bulk-grant the released objects
-    to the partners' Groups, in a fixed number of queries. Returns the new delivery ids, in `due`'s order."""
-    tokens = [secrets.token_hex(32) for _ in due]
-    deliveries = Delivery.objects.bulk_create(
-        [
-            Delivery(
-                wave_id=item.wave.pk,
-                advisory_id=item.wave.advisory_id,
-                partner_id=item.partner_id,
-                level=item.wave.level,
-                fingerprint_token=token,
-                cohort=item.cohort,
-                delivered_at=at,
-                # The public archive is silent: nothing for the notice outbox (dispatch_pending_notices) to send.
-                notified_at=at if item.public_archive else None,
-            )
-            for item, token in zip(due, tokens, strict=True)
-        ],
-        batch_size=5000,
-    )
-    group_of = dict(Partner.objects.filter(pk__in={item.partner_id for item in due}).values_list("pk", "group_id"))
-    grants: dict[tuple[int, int], list[int]] = {}
-    for item in due:
-        grants.setdefault((item.wave.advisory_id, item.wave.level), []).append(group_of[item.partner_id])
-    _grant_released_objects(grants)
-    if all(delivery.pk is not None for delivery in deliveries):  # the database returned the new ids
-        return [delivery.pk for delivery in deliveries]
-    id_of = dict(Delivery.objects.filter(fingerprint_token__in=tokens).values_list("fingerprint_token", "pk"))
-    return [id_of[token] for token in tokens]
 
 
 def deliver_due_waves(
@@ -126,26 +53,23 @@ def deliver_due_waves(
         locked = list(advisories.order_by("pk").values_list("pk", flat=True))
         if not locked:
             return []
-        due = selectors.due_deliveries(at=at, partner_ids=partner_ids, advisory_ids=locked, wave_ids=wave_ids)
-        if not due:
+        delivered = fanout.insert_due_deliveries(at=at, partner_ids=partner_ids, advisory_ids=locked, wave_ids=wave_ids)
+        if not delivered.delivery_ids:
             return []
-        delivery_ids = _create_deliveries(due, at=at)
-        archive = sum(item.public_archive for item in due)
         record_audit_event(
             actor=None,
             action="deliveries.created",
             details={
-                "deliveries": len(due),
-                "public_archive": archive,
-                "partners": len({item.partner_id for item in due}),
-                "advisories": sorted({item.wave.advisory.identifier for item in due}),
+                "deliveries": len(delivered.delivery_ids),
+                "public_archive": delivered.public_archive,
+                "partners": delivered.partners,
+                "advisories": delivered.advisories,
                 "at": at.isoformat(),
             },
         )
-        announced = [pk for pk, item in zip(delivery_ids, due, strict=True) if not item.public_archive]
-        if announced:
-            transaction.on_commit(lambda: _queue_release_notices(announced))
-    return delivery_ids
+        if delivered.announced:
+            transaction.on_commit(lambda: _queue_release_notices(delivered.announced))
+    return delivered.delivery_ids
 
 
 def reconcile_deliveries(*, embargoed_only: bool = False, now: datetime | None = None) -> list[int]:

@@ -4,7 +4,7 @@ no audit event; the next run releases it completely."""
 import pytest
 from django.db import DatabaseError
 
-from advisories import services, tasks
+from advisories import fanout, services, tasks
 from advisories.models import AdvisoryGroupObjectPermission, AdvisoryStatus, Delivery, WaveStatus
 from advisories.services import release as release_services
 from core.levels import AccessLevel
@@ -35,12 +35,19 @@ def fail_once(monkeypatch, module, name):
 
 # Two places: after the deliveries were inserted (granting), and at the very end (the audit event, after the wave
 # was marked released and the advisory advanced).
-@pytest.mark.parametrize("failing_step", ["_grant_released_objects", "record_audit_event"])
+FAILING_STEPS = pytest.mark.parametrize(
+    ("module", "failing_step"),
+    [(fanout, "grant_released_objects"), (release_services, "record_audit_event")],
+    ids=["grant_released_objects", "record_audit_event"],
+)
+
+
+@FAILING_STEPS
 def test_database_error_during_release_leaves_the_wave_scheduled_with_no_deliveries(
-    monkeypatch, advisory, partners, failing_step
+    monkeypatch, advisory, partners, module, failing_step
 ):
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
-    fail_once(monkeypatch, release_services, failing_step)
+    fail_once(monkeypatch, module, failing_step)
 
     with pytest.raises(DatabaseError, match="No space left on device"):
         services.release_due_waves()
@@ -55,10 +62,12 @@ def test_database_error_during_release_leaves_the_wave_scheduled_with_no_deliver
     assert not AuditEvent.objects.filter(action="wave.released").exists()
 
 
-@pytest.mark.parametrize("failing_step", ["_grant_released_objects", "record_audit_event"])
-def test_next_release_tick_releases_the_wave_once_after_a_database_error(monkeypatch, advisory, partners, failing_step):
+@FAILING_STEPS
+def test_next_release_tick_releases_the_wave_once_after_a_database_error(
+    monkeypatch, advisory, partners, module, failing_step
+):
     wave = WaveFactory(advisory=advisory, level=AccessLevel.EARLY)
-    fail_once(monkeypatch, release_services, failing_step)
+    fail_once(monkeypatch, module, failing_step)
     with pytest.raises(DatabaseError, match="No space left on device"):
         tasks.release_due_waves.delay()
 

@@ -138,13 +138,19 @@ def test_fanout_bench_releases_to_every_organisation_with_as_many_queries_at_a_t
     output = _run("fanout.py", "--smoke", timeout=300, environment=bench_environment)
 
     figures = re.fullmatch(
-        r"bench fanout: seconds_all=\S+ baseline=\S+ ratio=\S+ organisations=20 queries_all=(\d+) "
-        r"organisations_tenth=2 seconds_tenth=\S+ baseline_tenth=\S+ ratio_tenth=\S+ queries_tenth=(\d+) "
+        r"bench fanout: seconds_all=\S+ baseline=\S+ ratio=\S+ organisations=40 queries_all=(\d+) "
+        r"organisations_tenth=4 seconds_tenth=\S+ baseline_tenth=\S+ ratio_tenth=\S+ queries_tenth=(\d+) "
         r"target=\S+ met=(True|False) load=\S+",
         _summary(output, "bench fanout:"),
     )
     assert figures, output
     assert figures.group(1) == figures.group(2)  # the release's queries do not grow with the organisations
+    import psycopg
+
+    # The organisations it added for the run are gone: the next benches read the seeded program.
+    with psycopg.connect(bench_environment["FOREWARN_BENCH_DATABASE_URL"]) as database:
+        counts = database.execute("SELECT count(*), count(*) FILTER (WHERE status = 'active') FROM partners_partner")
+        assert counts.fetchone() == (20, 20)
 
 
 def test_pages_bench_times_the_real_pages_and_their_baselines(seeded, bench_environment):
