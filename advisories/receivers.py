@@ -4,7 +4,7 @@ from django.conf import settings
 from django.dispatch import receiver
 
 from advisories.services import revoke_partner_grants
-from advisories.signals import deliveries_to_notify, notices_to_email
+from advisories.signals import deliveries_to_notify, notices_to_email, webhook_messages_to_send
 from partners.models import PartnerStatus
 from partners.signals import entitlement_changed, standing_changed
 
@@ -55,3 +55,15 @@ def _hand_to_broker_in_batches(task, ids: list[int]) -> None:
             task.delay(batch)
         except Exception:  # kombu raises its own OperationalError, redis-py and sockets others: all mean "not queued"
             logger.warning("Broker unavailable: %s for %d rows left to the notice dispatcher", task.name, len(batch))
+
+
+@receiver(webhook_messages_to_send, dispatch_uid="advisories.queue_webhook_sends")
+def queue_webhook_sends(sender, message_ids, **kwargs):
+    from advisories.tasks import send_webhook_message
+
+    for message_id in message_ids:
+        try:
+            send_webhook_message.delay(message_id)
+        except Exception:  # the broker is down: the message row waits for requeue_stalled_webhook_messages
+            logger.warning("Broker unavailable: webhook message %s left to the stalled-message requeue", message_id)
+            return

@@ -7,3 +7,5 @@ from django.dispatch import Signal
 deliveries_to_notify = Signal()
 # notice_ids: new notices to email to those who want immediate email (advisories.tasks.email_notices).
 notices_to_email = Signal()
+# message_ids: new webhook messages to send (advisories.tasks.send_webhook_message, one task per message).
+webhook_messages_to_send = Signal()

@@ -210,7 +210,7 @@ def _is_utf8_prefix(data: bytes) -> bool:
     return False
 
 
-# Partner-submitted indicators (issue 13) -------------------------------------------------------------------------
+# Partner-submitted indicators -----------------------------------------------------------------------------------
 
 # A fully qualified name of LDH labels (RFC 1123), at least two labels, a non-numeric top-level label.
 DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?$")

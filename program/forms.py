@@ -5,7 +5,7 @@ from django_countries import countries
 
 from core.forms import UTCDateTimeField
 from core.levels import AccessLevel
-from partners.models import DUE_DILIGENCE_CHECKLIST, ApplicationStatus, PartnerStatus
+from partners.models import ApplicationStatus, PartnerStatus
 
 LEVEL_CHOICES = [("", "any")] + [(str(level.value), level.label) for level in AccessLevel]
 COUNTRY_CHOICES = [("", "any")] + list(countries)
@@ -31,15 +31,6 @@ class PartnerFilterForm(forms.Form):
         required=False, choices=LEVEL_CHOICES, coerce=int, empty_value=None, label="Effective level"
     )
     country = forms.ChoiceField(required=False, choices=COUNTRY_CHOICES)
-
-
-class ChecklistForm(forms.Form):
-    def __init__(self, *args, application, **kwargs):
-        super().__init__(*args, **kwargs)
-        for key, label in DUE_DILIGENCE_CHECKLIST.items():
-            self.fields[key] = forms.BooleanField(
-                required=False, label=label, initial=bool(application.checklist.get(key))
-            )
 
 
 class NoteForm(forms.Form):

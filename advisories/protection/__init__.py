@@ -1,2 +1,3 @@
-"""Partner protection status, feedback and indicators per advisory, and the program's coverage view of them
-(issue 13). Models live in advisories.models; this package holds their services, selectors and pages."""
+"""Partner protection status, feedback and indicators per advisory. Models live in advisories.models; this package
+holds their services, selectors, reminders and the partners' pages (the program's coverage pages are in
+program/views/coverage.py)."""

@@ -3,7 +3,6 @@ and change (`event_key`), so queueing a change twice creates nothing; its `webho
 receiver sees on every attempt. Payloads carry the advisory's identifier, level and links, never embargoed content:
 the title (and CVE ids) only once the advisory is public."""
 
-import logging
 import uuid
 from datetime import datetime
 
@@ -22,10 +21,10 @@ from advisories.models import (
     WebhookMessage,
     WebhookMessageStatus,
 )
+from advisories.signals import webhook_messages_to_send
 from core.levels import AccessLevel
 from partners.models import PartnerStatus
 
-logger = logging.getLogger(__name__)
 
 
 def new_webhook_id() -> str:
@@ -84,14 +83,9 @@ def _enqueue(messages: list[WebhookMessage]) -> list[int]:
 
 
 def queue_sends(message_ids: list[int]) -> None:
-    from advisories.tasks import send_webhook_message
-
-    for message_id in message_ids:
-        try:
-            send_webhook_message.delay(message_id)
-        except Exception:  # the broker is down: the message row waits for requeue_stalled_webhook_messages
-            logger.warning("Broker unavailable: webhook message %s left to the stalled-message requeue", message_id)
-            return
+    """Hand the messages to the broker (advisories/receivers.py); a message the broker does not take waits for
+    `requeue_stalled_webhook_messages`."""
+    webhook_messages_to_send.send(sender=WebhookMessage, message_ids=message_ids)
 
 
 def queue_delivery_events(delivery_ids: list[int]) -> list[int]:
