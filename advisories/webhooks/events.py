@@ -26,7 +26,6 @@ from core.levels import AccessLevel
 from partners.models import PartnerStatus
 
 
-
 def new_webhook_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
