@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from advisories.models import Advisory, Artifact, Delivery, ReleaseWave, WaveStatus
+from advisories.models import Advisory, Artifact, Delivery, Notice, ReleaseWave, WaveStatus
 from advisories.selectors import advisories_for_partner
 from compliance.entitlements import partner_access
 from core.levels import AccessLevel
@@ -151,6 +151,12 @@ def test_early_wave_reaches_only_entitled_partners_on_time_when_worker_and_beat_
         lambda: Delivery.objects.filter(pk=delivery.pk, notified_at__isnull=False).exists(),
         timeout=NOTICE_TIMEOUT_SECONDS,
         what="the release notice to be sent",
+    )
+    # The notices are emailed by their own task after they are written (the notice outbox).
+    celery.wait_for(
+        lambda: Notice.objects.filter(advisory=advisory, user=early_analyst, emailed_at__isnull=False).exists(),
+        timeout=NOTICE_TIMEOUT_SECONDS,
+        what="the release notice to be emailed",
     )
     assert set(EMAIL_RECIPIENT.findall(celery.log("worker"))) == {early_analyst.email}
 
