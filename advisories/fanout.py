@@ -68,7 +68,7 @@ def insert_due_deliveries(
         WHERE true
         ON CONFLICT (wave_id, partner_id) DO NOTHING
         RETURNING id, partner_id, advisory_id, notified_at
-    """  # noqa: S608 - table names and the due rule's SQL come from the code; values are parameters.
+    """  # noqa: S608 - table names and the due rule's SQL come from the code; values are parameters.  # nosec B608
     with connection.cursor() as cursor:
         # `WHERE true` above: SQLite reads an ON CONFLICT right after a FROM as part of a join otherwise.
         cursor.execute(sql, query.params)
@@ -112,7 +112,7 @@ def grant_released_objects(delivery_ids: list[int]) -> None:
             {objects}
             WHERE d.id IN ({selectors.json_ids_sql("delivery_ids")})
             ON CONFLICT (group_id, permission_id, content_object_id) DO NOTHING
-        """  # noqa: S608 - table names come from the code; values are parameters.
+        """  # noqa: S608 - table names come from the code; values are parameters.  # nosec B608
         with connection.cursor() as cursor:
             cursor.execute(
                 sql,
