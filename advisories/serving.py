@@ -106,7 +106,9 @@ def serve_released_artifact(*, request, access: PartnerAccess, artifact: Artifac
     except OSError as error:
         logger.error("Artifact %s (%s) cannot be read: %s", artifact.pk, artifact.file.name, error)
         raise ArtifactUnavailable(artifact.pk) from error
-    event = _record(request, access, artifact.advisory, AccessKind.DOWNLOAD, artifact=artifact)
+    event = _record(
+        request, access, artifact.advisory, AccessKind.DOWNLOAD, artifact=artifact, delivery=artifact.access_delivery
+    )
     banner = _banner(access, event, artifact.advisory)
     response = StreamingHttpResponse(
         personalised_chunks(artifact, banner, delivery=event.delivery, user=access.user),

@@ -226,13 +226,7 @@ def advisory_for_partner(*, access: PartnerAccess | None, identifier: str, reade
     row = rows[0]
     advisory = Advisory.from_db("default", _ADVISORY_FIELDS, row[: len(_ADVISORY_FIELDS)])
     columns = _advisory_columns(reader is not None)[len(_ADVISORY_FIELDS) :]
-    extra = dict(zip(columns, row[len(_ADVISORY_FIELDS) :], strict=True))
-    delivery_row = [extra.pop(f"access_delivery_{name}") for name in _DELIVERY_FIELDS]
-    for name, value in extra.items():
-        setattr(advisory, name, value)
-    advisory.access_delivery = (
-        Delivery.from_db("default", _DELIVERY_FIELDS, delivery_row) if delivery_row[0] is not None else None
-    )
+    _set_extra_columns(advisory, columns, row[len(_ADVISORY_FIELDS) :])
     released = {"advisory_id": advisory.pk, "group_id": access.partner.group_id, "level": int(access.level)}
     for name, statement, model, fields in (
         ("documents", _RELEASED_DOCUMENTS, AdvisoryDocument, _DOCUMENT_FIELDS),
@@ -312,14 +306,66 @@ def access_deliveries(*, partner_id: int, advisory, needed: int) -> QuerySet[Del
 
 
 def artifact_for_partner(*, access: PartnerAccess | None, identifier: str, artifact_id: int, reader=None) -> Artifact:
-    """One file with its advisory, if the organisation may have both (404 otherwise), in one query. With a
-    `reader`, also whether that user acknowledged the advisory's handling terms (`handling_acknowledged`)."""
-    queryset = Artifact.objects.select_related("advisory").filter(
-        advisory__in=released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
-    )
+    """One file with its advisory, if the organisation may have both (404 otherwise), and `access_delivery`, the
+    delivery a download of it is recorded against, in one query compiled once per process. With a `reader`, also
+    whether that user acknowledged the advisory's handling terms (`handling_acknowledged`)."""
+    if access is None or access.level == AccessLevel.NONE:
+        raise Http404("No such advisory or file.")
+    values = {"identifier": identifier, "artifact_id": int(artifact_id), "group_id": access.partner.group_id}
+    values |= {"level": int(access.level), "partner_id": access.partner.pk}
     if reader is not None:
-        queryset = queryset.annotate(handling_acknowledged=_acknowledged_by(reader, advisory=OuterRef("advisory_id")))
-    return get_released_object_or_404(queryset, access, advisory__identifier=identifier, pk=artifact_id)
+        values["reader_id"] = reader.pk
+    rows = _RELEASED_ARTIFACT.rows(shape=_content_types(), **values)
+    if not rows:
+        raise Http404("No such advisory or file.")
+    row = rows[0]
+    advisory_end = len(_ARTIFACT_FIELDS) + len(_ADVISORY_FIELDS)
+    artifact = Artifact.from_db("default", _ARTIFACT_FIELDS, row[: len(_ARTIFACT_FIELDS)])
+    artifact.advisory = Advisory.from_db("default", _ADVISORY_FIELDS, row[len(_ARTIFACT_FIELDS) : advisory_end])
+    _set_extra_columns(artifact, _artifact_columns(reader is not None)[advisory_end:], row[advisory_end:])
+    return artifact
+
+
+def _artifact_columns(with_reader: bool) -> list[str]:
+    columns = [*_ARTIFACT_FIELDS, *(f"advisory__{name}" for name in _ADVISORY_FIELDS)]
+    columns += [f"access_delivery_{name}" for name in _DELIVERY_FIELDS]
+    return [*columns, "handling_acknowledged"] if with_reader else columns
+
+
+def _released_artifact(*, identifier, artifact_id, group_id, level, partner_id, reader_id=None) -> QuerySet:
+    advisories = released_to_group(
+        Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), group_id=group_id, level=level
+    )
+    queryset = released_to_group(
+        Artifact.objects.filter(advisory__in=advisories, advisory__identifier=identifier, pk=artifact_id),
+        group_id=group_id,
+        level=level,
+    )
+    download_delivery = access_deliveries(
+        partner_id=partner_id, advisory=OuterRef("advisory_id"), needed=OuterRef("level")
+    )
+    queryset = queryset.annotate(
+        **{f"access_delivery_{name}": Subquery(download_delivery.values(name)[:1]) for name in _DELIVERY_FIELDS}
+    )
+    if reader_id is not None:
+        queryset = queryset.annotate(
+            handling_acknowledged=_acknowledged_by(reader_id, advisory=OuterRef("advisory_id"))
+        )
+    return queryset.values_list(*_artifact_columns(reader_id is not None)).order_by()[:1]
+
+
+_RELEASED_ARTIFACT = CompiledQuery(_released_artifact)
+
+
+def _set_extra_columns(obj, columns: list[str], values) -> None:
+    """Set the annotations read with `obj` on it; the `access_delivery_*` columns as its `access_delivery`."""
+    extra = dict(zip(columns, values, strict=True))
+    delivery_row = [extra.pop(f"access_delivery_{name}") for name in _DELIVERY_FIELDS]
+    for name, value in extra.items():
+        setattr(obj, name, value)
+    obj.access_delivery = (
+        Delivery.from_db("default", _DELIVERY_FIELDS, delivery_row) if delivery_row[0] is not None else None
+    )
 
 
 def _acknowledged_by(user, *, advisory) -> Exists:

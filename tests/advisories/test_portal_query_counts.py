@@ -44,7 +44,7 @@ def _queries(client, url):
 
 LIST_PAGE_QUERIES = 9
 ADVISORY_PAGE_QUERIES = 13
-DOWNLOAD_QUERIES = 10
+DOWNLOAD_QUERIES = 9
 
 
 def _page(client, **params):
