@@ -2,6 +2,7 @@
 compiling of the SQL costs several times what PostgreSQL takes to run it (bench/pages.py: about 9 of the 11 ms of
 the live entitlement check); the SQL of such a query is the same on every request but for a few values."""
 
+import copy
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -40,8 +41,10 @@ class CompiledQuery:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             found = cursor.fetchall()
-        # The compiler's converters only read what compiling it set: safe to share between threads.
-        return list(compiler.results_iter(results=[found], tuple_expected=True))
+        # Converted by a copy of the compiler bound to this thread's connection (it only reads what compiling set).
+        converting = copy.copy(compiler)
+        converting.connection = connection
+        return list(converting.results_iter(results=[found], tuple_expected=True))
 
     def _compile(self, using: str, values: dict) -> tuple:
         connection = connections[using]
