@@ -32,6 +32,12 @@ def released_objects(queryset: models.QuerySet, access: PartnerAccess | None) ->
     level its effective level reaches."""
     if access is None or access.level == AccessLevel.NONE:
         return queryset.none()
+    return released_to_group(queryset, group_id=access.partner.group_id, level=access.level)
+
+
+def released_to_group(queryset: models.QuerySet, *, group_id: int, level: int) -> models.QuerySet:
+    """`released_objects` for the organisation of Group `group_id` at effective `level` (not none): for queries
+    compiled once and run with each organisation's values (`core.compiled_queries`)."""
     model = queryset.model
     permission_model = get_group_obj_perms_model(model)
     # The permission as a scalar subquery, not a join: PostgreSQL then estimates the granted rows well and reads
@@ -39,12 +45,12 @@ def released_objects(queryset: models.QuerySet, access: PartnerAccess | None) ->
     permission = Permission.objects.filter(
         codename=release_permission_codename(model), content_type=ContentType.objects.get_for_model(model)
     ).values("pk")
-    granted = permission_model.objects.filter(
-        group_id=access.partner.group_id, permission_id=Subquery(permission)
-    ).values("content_object")
+    granted = permission_model.objects.filter(group_id=group_id, permission_id=Subquery(permission)).values(
+        "content_object"
+    )
     queryset = queryset.filter(pk__in=granted)
     if any(field.name == "level" for field in model._meta.concrete_fields):
-        queryset = queryset.filter(level__lte=access.level)
+        queryset = queryset.filter(level__lte=level)
     return queryset
 
 

@@ -39,7 +39,7 @@ class ServedAdvisory:
     documents: list[AdvisoryDocument]  # the reader's copies: Markdown fingerprinted for this delivery and reader
 
 
-def _record(request, access: PartnerAccess, advisory: Advisory, kind: str, artifact=None) -> DownloadEvent:
+def _record(request, access: PartnerAccess, advisory: Advisory, kind: str, artifact=None, **delivery) -> DownloadEvent:
     return services.record_access(
         access=access,
         user=access.user,
@@ -48,6 +48,7 @@ def _record(request, access: PartnerAccess, advisory: Advisory, kind: str, artif
         kind=kind,
         ip_address=client_ip(request),
         user_agent=user_agent(request),
+        **delivery,
     )
 
 
@@ -78,7 +79,7 @@ def serve_advisory(*, request, access: PartnerAccess, identifier: str) -> Served
 
 def serve_released_advisory(*, request, access: PartnerAccess, advisory: Advisory) -> ServedAdvisory:
     """`serve_advisory` for an advisory already read through `selectors.advisory_for_partner` for this access."""
-    event = _record(request, access, advisory, AccessKind.VIEW)
+    event = _record(request, access, advisory, AccessKind.VIEW, delivery=advisory.access_delivery)
     documents = _personal_copies(advisory, event.delivery, access)
     return ServedAdvisory(advisory=advisory, event=event, banner=_banner(access, event, advisory), documents=documents)
 
@@ -105,7 +106,9 @@ def serve_released_artifact(*, request, access: PartnerAccess, artifact: Artifac
     except OSError as error:
         logger.error("Artifact %s (%s) cannot be read: %s", artifact.pk, artifact.file.name, error)
         raise ArtifactUnavailable(artifact.pk) from error
-    event = _record(request, access, artifact.advisory, AccessKind.DOWNLOAD, artifact=artifact)
+    event = _record(
+        request, access, artifact.advisory, AccessKind.DOWNLOAD, artifact=artifact, delivery=artifact.access_delivery
+    )
     banner = _banner(access, event, artifact.advisory)
     response = StreamingHttpResponse(
         personalised_chunks(artifact, banner, delivery=event.delivery, user=access.user),

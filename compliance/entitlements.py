@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from compliance.fact_queries import json_rows, with_entitlement_facts
 from compliance.models import Agreement, ContractVersion, EnforcementAction, EnforcementKind, JurisdictionPolicy
+from core.clock import embargo_now_expression
+from core.compiled_queries import CompiledQuery
 from core.levels import AccessLevel
 from partners.models import ApiToken, Partner, PartnerMembership, PartnerStatus
 
@@ -287,14 +289,43 @@ def partner_access(user, at: datetime | None = None) -> PartnerAccess | None:
     (suspended, removed, unsigned, capped to none)."""
     if not user.is_authenticated or not user.is_active or user.is_staff:
         return None
-    membership = with_entitlement_facts(
-        PartnerMembership.objects.select_related("partner", "user").filter(user=user, is_active=True),
-        partner="partner",
-        at=at,
-    ).first()
-    if membership is None:
+    clock = embargo_now_expression()
+    if at is None and isinstance(clock, Value):  # the process's clock: a value of the query like `at`
+        at = clock.value
+    values = {"user_id": user.pk} if at is None else {"user_id": user.pk, "at": at}
+    rows = _ACTIVE_MEMBERSHIP.rows(**values)
+    if not rows:
         return None
+    membership_end = len(_MEMBERSHIP_FIELDS)
+    partner_end = membership_end + len(_PARTNER_FIELDS)
+    row = rows[0]
+    membership = PartnerMembership.from_db("default", _MEMBERSHIP_FIELDS, row[:membership_end])
+    membership.partner = Partner.from_db("default", _PARTNER_FIELDS, row[membership_end:partner_end])
+    membership.user = user  # the row it was read by
+    for name, value in zip(_FACT_COLUMNS, row[partner_end:], strict=True):
+        setattr(membership, name, value)
     return PartnerAccess(membership=membership, level=_facts_of_row(membership, membership.partner).level)
+
+
+_MEMBERSHIP_FIELDS = [field.attname for field in PartnerMembership._meta.concrete_fields]
+_PARTNER_FIELDS = [field.attname for field in Partner._meta.concrete_fields]
+_FACT_COLUMNS = (
+    "entitlement_at",
+    "entitlement_versions",
+    "entitlement_agreements",
+    "entitlement_policies",
+    "entitlement_actions",
+)
+# Read on every partner page: compiled once (core.compiled_queries), the membership, its partner and the facts.
+_ACTIVE_MEMBERSHIP = CompiledQuery(
+    lambda user_id, at=None: (
+        with_entitlement_facts(
+            PartnerMembership.objects.filter(user_id=user_id, is_active=True), partner="partner", at=at
+        )
+        .values_list(*_MEMBERSHIP_FIELDS, *(f"partner__{name}" for name in _PARTNER_FIELDS), *_FACT_COLUMNS)
+        .order_by("pk")[:1]
+    )
+)
 
 
 def token_access(token: ApiToken, at: datetime | None = None) -> PartnerAccess | None:

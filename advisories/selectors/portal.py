@@ -4,19 +4,20 @@ position), one advisory with its documents and files, and the public CSAF adviso
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     DateTimeField,
     Exists,
     F,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
 
-from advisories.access import get_released_object_or_404, released_objects
+from advisories.access import get_released_object_or_404, released_objects, released_to_group
 from advisories.models import (
     SEVERITY_SCORE_RANGES,
     TLP,
@@ -29,6 +30,8 @@ from advisories.models import (
     Severity,
 )
 from compliance.entitlements import PartnerAccess
+from core.compiled_queries import CompiledQuery
+from core.levels import AccessLevel
 
 
 def advisories_for_partner(*, access: PartnerAccess | None, search: str = "") -> QuerySet[Advisory]:
@@ -156,11 +159,11 @@ def advisory_list_page_for_partner(
     )
 
 
-def _with_sync_dates(queryset: QuerySet[Advisory], access: PartnerAccess) -> QuerySet[Advisory]:
+def _with_sync_dates(queryset: QuerySet[Advisory], *, partner_id: int, level: int) -> QuerySet[Advisory]:
     """Annotate when the organisation first and last received each advisory, and `changed_at`: the last moment
     its copy changed (the advisory itself, a new delivery, or a description at its level), for incremental sync."""
-    deliveries = Delivery.objects.filter(advisory=OuterRef("pk"), partner_id=access.partner.pk)
-    latest_document = AdvisoryDocument.objects.filter(advisory=OuterRef("pk"), level__lte=access.level)
+    deliveries = Delivery.objects.filter(advisory=OuterRef("pk"), partner_id=partner_id)
+    latest_document = AdvisoryDocument.objects.filter(advisory=OuterRef("pk"), level__lte=level)
     delivered_at = Subquery(deliveries.order_by("-delivered_at").values("delivered_at")[:1])
     return queryset.annotate(
         first_delivered_at=Subquery(deliveries.order_by("delivered_at").values("delivered_at")[:1]),
@@ -189,7 +192,7 @@ def advisories_for_partner_sync(
     queryset = released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
     if access is None:
         return queryset
-    queryset = _with_sync_dates(queryset, access)
+    queryset = _with_sync_dates(queryset, partner_id=access.partner.pk, level=access.level)
     if updated_since is not None:
         queryset = queryset.filter(changed_at__gte=updated_since)
     if product:
@@ -206,34 +209,167 @@ def advisories_for_partner_sync(
 def advisory_for_partner(*, access: PartnerAccess | None, identifier: str, reader=None) -> Advisory:
     """One advisory with the documents and artifacts the organisation may see, and its delivery dates for the
     organisation; 404 for anything else (a withdrawn advisory included). With a `reader`, also whether that user
-    acknowledged its handling terms (`handling_acknowledged`), read in the same query."""
-    queryset = Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN)
-    if access is not None:
-        queryset = _with_sync_dates(queryset, access)
+    acknowledged its handling terms (`handling_acknowledged`), read in the same query. `access_delivery` is the
+    delivery a view of it is recorded against (`services.record_access`).
+
+    Three queries, each compiled once per process (`core.compiled_queries`): building them costs Django several
+    times what PostgreSQL takes to run them, on a page every reader opens."""
+    if access is None or access.level == AccessLevel.NONE:
+        raise Http404("No such advisory or file.")
+    values = {"identifier": identifier, "group_id": access.partner.group_id, "level": int(access.level)}
+    values["partner_id"] = access.partner.pk
     if reader is not None:
-        queryset = queryset.annotate(handling_acknowledged=_acknowledged_by(reader, advisory=OuterRef("pk")))
-    return get_released_object_or_404(
-        queryset.prefetch_related(
-            Prefetch("documents", queryset=released_objects(AdvisoryDocument.objects.all(), access)),
-            Prefetch("artifacts", queryset=released_objects(Artifact.objects.all(), access)),
-        ),
-        access,
-        identifier=identifier,
+        values["reader_id"] = reader.pk
+    rows = _RELEASED_ADVISORY.rows(shape=_content_types(), **values)
+    if not rows:
+        raise Http404("No such advisory or file.")
+    row = rows[0]
+    advisory = Advisory.from_db("default", _ADVISORY_FIELDS, row[: len(_ADVISORY_FIELDS)])
+    columns = _advisory_columns(reader is not None)[len(_ADVISORY_FIELDS) :]
+    _set_extra_columns(advisory, columns, row[len(_ADVISORY_FIELDS) :])
+    released = {"advisory_id": advisory.pk, "group_id": access.partner.group_id, "level": int(access.level)}
+    for name, statement, model, fields in (
+        ("documents", _RELEASED_DOCUMENTS, AdvisoryDocument, _DOCUMENT_FIELDS),
+        ("artifacts", _RELEASED_ARTIFACTS, Artifact, _ARTIFACT_FIELDS),
+    ):
+        objects = [
+            model.from_db("default", fields, values) for values in statement.rows(shape=_content_types(), **released)
+        ]
+        for obj in objects:
+            obj.advisory = advisory
+        _prefetched(advisory, name, objects)
+    return advisory
+
+
+def _content_types() -> tuple[int, ...]:
+    """The content type ids the compiled queries name (`released_to_group`): a database built anew (tests) may
+    number them differently."""
+    return tuple(ContentType.objects.get_for_model(model).pk for model in (Advisory, AdvisoryDocument, Artifact))
+
+
+def _prefetched(advisory: Advisory, name: str, objects: list) -> None:
+    """Keep `objects` as what `advisory.<name>.all()` returns, as `prefetch_related` would; any further narrowing
+    of it finds nothing rather than reading objects the organisation may not see."""
+    cached = getattr(advisory, name).none()
+    cached._result_cache = objects
+    cached._prefetch_done = True
+    advisory._prefetched_objects_cache = getattr(advisory, "_prefetched_objects_cache", {})
+    advisory._prefetched_objects_cache[name] = cached
+
+
+_ADVISORY_FIELDS = [field.attname for field in Advisory._meta.concrete_fields]
+_DOCUMENT_FIELDS = [field.attname for field in AdvisoryDocument._meta.concrete_fields]
+_ARTIFACT_FIELDS = [field.attname for field in Artifact._meta.concrete_fields]
+_DELIVERY_FIELDS = [field.attname for field in Delivery._meta.concrete_fields]
+
+
+def _advisory_columns(with_reader: bool) -> list[str]:
+    columns = [*_ADVISORY_FIELDS, "first_delivered_at", "delivered_at", "changed_at"]
+    columns += [f"access_delivery_{name}" for name in _DELIVERY_FIELDS]
+    return [*columns, "handling_acknowledged"] if with_reader else columns
+
+
+def _released_advisory(*, identifier, group_id, level, partner_id, reader_id=None) -> QuerySet:
+    queryset = released_to_group(
+        Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), group_id=group_id, level=level
+    ).filter(identifier=identifier)
+    queryset = _with_sync_dates(queryset, partner_id=partner_id, level=level)
+    # The delivery a view is recorded against, column by column (one row, compiled once: nothing to gain by a join).
+    view_delivery = access_deliveries(partner_id=partner_id, advisory=OuterRef("pk"), needed=AccessLevel.GENERIC)
+    queryset = queryset.annotate(
+        **{f"access_delivery_{name}": Subquery(view_delivery.values(name)[:1]) for name in _DELIVERY_FIELDS}
+    )
+    if reader_id is not None:
+        queryset = queryset.annotate(handling_acknowledged=_acknowledged_by(reader_id, advisory=OuterRef("pk")))
+    return queryset.values_list(*_advisory_columns(reader_id is not None)).order_by()[:1]
+
+
+_RELEASED_ADVISORY = CompiledQuery(_released_advisory)
+_RELEASED_DOCUMENTS = CompiledQuery(
+    lambda advisory_id, group_id, level: released_to_group(
+        AdvisoryDocument.objects.filter(advisory_id=advisory_id), group_id=group_id, level=level
+    ).values_list(*_DOCUMENT_FIELDS)
+)
+_RELEASED_ARTIFACTS = CompiledQuery(
+    lambda advisory_id, group_id, level: released_to_group(
+        Artifact.objects.filter(advisory_id=advisory_id), group_id=group_id, level=level
+    ).values_list(*_ARTIFACT_FIELDS)
+)
+
+
+def access_deliveries(*, partner_id: int, advisory, needed: int) -> QuerySet[Delivery]:
+    """The organisation's deliveries of the advisory that carry an object of level `needed`, latest first: an
+    access is recorded against the first (`services.record_access`)."""
+    return Delivery.objects.filter(partner_id=partner_id, advisory=advisory, level__gte=needed).order_by(
+        "-delivered_at"
     )
 
 
 def artifact_for_partner(*, access: PartnerAccess | None, identifier: str, artifact_id: int, reader=None) -> Artifact:
-    """One file with its advisory, if the organisation may have both (404 otherwise), in one query. With a
-    `reader`, also whether that user acknowledged the advisory's handling terms (`handling_acknowledged`)."""
-    queryset = Artifact.objects.select_related("advisory").filter(
-        advisory__in=released_objects(Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), access)
-    )
+    """One file with its advisory, if the organisation may have both (404 otherwise), and `access_delivery`, the
+    delivery a download of it is recorded against, in one query compiled once per process. With a `reader`, also
+    whether that user acknowledged the advisory's handling terms (`handling_acknowledged`)."""
+    if access is None or access.level == AccessLevel.NONE:
+        raise Http404("No such advisory or file.")
+    values = {"identifier": identifier, "artifact_id": int(artifact_id), "group_id": access.partner.group_id}
+    values |= {"level": int(access.level), "partner_id": access.partner.pk}
     if reader is not None:
-        queryset = queryset.annotate(handling_acknowledged=_acknowledged_by(reader, advisory=OuterRef("advisory_id")))
-    return get_released_object_or_404(queryset, access, advisory__identifier=identifier, pk=artifact_id)
+        values["reader_id"] = reader.pk
+    rows = _RELEASED_ARTIFACT.rows(shape=_content_types(), **values)
+    if not rows:
+        raise Http404("No such advisory or file.")
+    row = rows[0]
+    advisory_end = len(_ARTIFACT_FIELDS) + len(_ADVISORY_FIELDS)
+    artifact = Artifact.from_db("default", _ARTIFACT_FIELDS, row[: len(_ARTIFACT_FIELDS)])
+    artifact.advisory = Advisory.from_db("default", _ADVISORY_FIELDS, row[len(_ARTIFACT_FIELDS) : advisory_end])
+    _set_extra_columns(artifact, _artifact_columns(reader is not None)[advisory_end:], row[advisory_end:])
+    return artifact
+
+
+def _artifact_columns(with_reader: bool) -> list[str]:
+    columns = [*_ARTIFACT_FIELDS, *(f"advisory__{name}" for name in _ADVISORY_FIELDS)]
+    columns += [f"access_delivery_{name}" for name in _DELIVERY_FIELDS]
+    return [*columns, "handling_acknowledged"] if with_reader else columns
+
+
+def _released_artifact(*, identifier, artifact_id, group_id, level, partner_id, reader_id=None) -> QuerySet:
+    advisories = released_to_group(
+        Advisory.objects.exclude(status=AdvisoryStatus.WITHDRAWN), group_id=group_id, level=level
+    )
+    queryset = released_to_group(
+        Artifact.objects.filter(advisory__in=advisories, advisory__identifier=identifier, pk=artifact_id),
+        group_id=group_id,
+        level=level,
+    )
+    download_delivery = access_deliveries(
+        partner_id=partner_id, advisory=OuterRef("advisory_id"), needed=OuterRef("level")
+    )
+    queryset = queryset.annotate(
+        **{f"access_delivery_{name}": Subquery(download_delivery.values(name)[:1]) for name in _DELIVERY_FIELDS}
+    )
+    if reader_id is not None:
+        queryset = queryset.annotate(
+            handling_acknowledged=_acknowledged_by(reader_id, advisory=OuterRef("advisory_id"))
+        )
+    return queryset.values_list(*_artifact_columns(reader_id is not None)).order_by()[:1]
+
+
+_RELEASED_ARTIFACT = CompiledQuery(_released_artifact)
+
+
+def _set_extra_columns(obj, columns: list[str], values) -> None:
+    """Set the annotations read with `obj` on it; the `access_delivery_*` columns as its `access_delivery`."""
+    extra = dict(zip(columns, values, strict=True))
+    delivery_row = [extra.pop(f"access_delivery_{name}") for name in _DELIVERY_FIELDS]
+    for name, value in extra.items():
+        setattr(obj, name, value)
+    obj.access_delivery = (
+        Delivery.from_db("default", _DELIVERY_FIELDS, delivery_row) if delivery_row[0] is not None else None
+    )
 
 
 def _acknowledged_by(user, *, advisory) -> Exists:
+    """`user`: the user or their id."""
     return Exists(HandlingAcknowledgement.objects.filter(user=user, advisory=advisory))
 
 

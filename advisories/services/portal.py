@@ -8,9 +8,14 @@ from django.utils import timezone
 
 from advisories.access import object_level
 from advisories.models import Advisory, Artifact, Delivery, DownloadEvent, HandlingAcknowledgement, PortalVisit
+from advisories.selectors.portal import access_deliveries
 from compliance.entitlements import PartnerAccess
 from core.levels import AccessLevel
 from core.services import record_audit_event
+
+
+class ReadDelivery:
+    """`record_access`'s default: the delivery is read there."""
 
 
 def record_access(
@@ -22,15 +27,14 @@ def record_access(
     artifact: Artifact | None = None,
     ip_address=None,
     user_agent="",
+    delivery: Delivery | None | type[ReadDelivery] = ReadDelivery,
 ) -> DownloadEvent:
     """Record a partner user's view, download or export, tied to the delivery through which the organisation holds
-    it, and to the API token when the access came through the API."""
-    needed = object_level(artifact) if artifact is not None else AccessLevel.GENERIC
-    delivery = (
-        Delivery.objects.filter(partner=access.partner, advisory=advisory, level__gte=needed)
-        .order_by("-delivered_at")
-        .first()
-    )
+    it, and to the API token when the access came through the API. A caller that already read that delivery
+    (`selectors.access_deliveries`, as `advisory_for_partner` does for a view) passes it as `delivery`."""
+    if delivery is ReadDelivery:
+        needed = object_level(artifact) if artifact is not None else AccessLevel.GENERIC
+        delivery = access_deliveries(partner_id=access.partner.pk, advisory=advisory, needed=needed).first()
     return DownloadEvent.objects.create(
         user=user,
         partner=access.partner,

@@ -43,8 +43,8 @@ def _queries(client, url):
 
 
 LIST_PAGE_QUERIES = 9
-ADVISORY_PAGE_QUERIES = 14
-DOWNLOAD_QUERIES = 10
+ADVISORY_PAGE_QUERIES = 13
+DOWNLOAD_QUERIES = 9
 
 
 def _page(client, **params):
