@@ -6,7 +6,7 @@ release 50 waves scheduled over the next minute, and every notice email goes ove
 
 Needs the seeded bench database (bench/seed_scale.py); the broker is Redis DB 11 (flushed first). Beat sends
 `release_due_waves` every FOREWARN_RELEASE_INTERVAL_SECONDS (1 s here; the default is 5 s) to the `releases` queue,
-taken by the release worker (one process, as in the Procfile); the notice worker (prefork, one process per core)
+taken by the release worker (two processes, as in the Procfile); the notice worker (prefork, one process per core)
 takes the default queue: the notice batches and emails of every wave. The waves cycle early / standard / generic
 (220 / 620 / 2,000 entitled organisations; `--level generic` makes every wave a 2,000-organisation one), at random
 instants 5 to 5 + spread s ahead. Lateness of a wave = the time
@@ -155,7 +155,7 @@ def start_pipeline(interval: float, sink_log: Path) -> list[subprocess.Popen]:
         start("smtp-sink", ["bench/smtp_sink.py", "--port", str(smtp_port), "--log", str(sink_log)], environment),
         start(
             "release-worker",
-            celery("worker", "--queues", "releases", "--concurrency", "1", "--hostname", "releases@%h", *quiet),
+            celery("worker", "--queues", "releases", "--concurrency", "2", "--hostname", "releases@%h", *quiet),
             environment,
         ),
         # Niced as in the Procfile: the release worker and beat come first when the cores are busy.
