@@ -1,20 +1,44 @@
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.conf import settings
 
 from advisories import services
 from advisories.protection import reminders as protection_reminders
+from advisories.selectors.notices import instants_falling_due
 from advisories.webhooks import services as webhook_services
+from core.clock import embargo_now
 from core.services import record_heartbeat
 from core.tasks import RETRIED_ON_TRANSIENT_ERRORS
 
 RELEASE_HEARTBEAT = "release_due_waves"
 
+logger = logging.getLogger(__name__)
+
 
 # Both tasks are idempotent (the database says what is done), so a message is acknowledged only after the work:
 # a worker that dies mid-task leaves it to be redelivered or to the next tick, never lost.
 @shared_task(ignore_result=True, acks_late=True)
-def release_due_waves():
+def release_due_waves(at_due_instant=False):
     record_heartbeat(name=RELEASE_HEARTBEAT)
-    return len(services.release_due_waves())
+    released = services.release_due_waves()
+    if not at_due_instant:
+        _tick_at_instants_due_before_the_next_tick()
+    return len(released)
+
+
+def _tick_at_instants_due_before_the_next_tick() -> None:
+    """Beat ticks every RELEASE_INTERVAL_SECONDS; a wave falling due before the next tick gets a tick of its own at
+    its instant, so it does not wait for beat. The database's clock still decides (the worker's may be off): a tick
+    that comes too early releases nothing, and beat's next one does."""
+    now = embargo_now()
+    for instant in instants_falling_due(after=now, until=now + timedelta(seconds=settings.RELEASE_INTERVAL_SECONDS)):
+        try:
+            release_due_waves.apply_async(kwargs={"at_due_instant": True}, eta=instant)
+        except Exception:  # kombu, redis-py and sockets raise their own errors: all mean "not queued"
+            logger.warning("Broker unavailable: the wave due at %s waits for beat's next tick", instant)
+            return
 
 
 # Idempotent: the one delivery path never delivers a wave twice (locked, and a database constraint).

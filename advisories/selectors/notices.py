@@ -44,6 +44,16 @@ def due_unreleased_waves(*, now: datetime):
     )
 
 
+def instants_falling_due(*, after: datetime, until: datetime) -> list[datetime]:
+    """The distinct instants in (after, until] at which a scheduled wave falls due."""
+    return list(
+        ReleaseWave.objects.filter(status=WaveStatus.SCHEDULED, scheduled_at__gt=after, scheduled_at__lte=until)
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .distinct()
+    )
+
+
 def overdue_notices(*, older_than: datetime) -> dict[str, int]:
     """The notice outbox's backlog older than `older_than`: deliveries whose partners' inboxes were not yet told,
     and notices that should have been emailed at once but were not."""

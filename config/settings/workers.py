@@ -48,7 +48,8 @@ CELERY_RELEASE_QUEUE = "releases"
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue(CELERY_TASK_DEFAULT_QUEUE), Queue(CELERY_RELEASE_QUEUE))
 CELERY_TASK_ROUTES = {"advisories.tasks.release_due_waves": {"queue": CELERY_RELEASE_QUEUE}}
-RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=5.0)
+# A wave is released at most about this long after its time (plus the release itself): the lateness goal is 2 s.
+RELEASE_INTERVAL_SECONDS = env.float("FOREWARN_RELEASE_INTERVAL_SECONDS", default=1.0)
 # A periodic task's message that no worker took within this long (or two intervals, if longer) is dropped and
 # recorded as a skipped tick. The worker compares the expiry with its own clock, so it must be far longer than any
 # clock skew monitoring tolerates (FOREWARN_MAX_CLOCK_SKEW_SECONDS): a worker a minute fast still runs every tick.
@@ -106,6 +107,10 @@ CELERY_BEAT_SCHEDULE["send-agreement-reminders"] = {
     "options": {"expire_seconds": tick_expiry(AGREEMENT_REMINDER_INTERVAL_SECONDS)},
 }
 RELEASE_NOTICE_BATCH_SIZE = env.int("FOREWARN_RELEASE_NOTICE_BATCH_SIZE", default=200)
+# Each notice email is marked sent in its own transaction. Off: that commit does not wait for the disk, about four
+# times the emails a second; a crash of the database server (not of a worker) can then lose the marks of its last
+# fraction of a second, and those emails go out twice. On: at most one email per worker process twice.
+NOTICE_EMAIL_SYNCHRONOUS_COMMIT = env.bool("FOREWARN_NOTICE_EMAIL_SYNCHRONOUS_COMMIT", default=False)
 # The notice outbox's safety net (docs/deploy.md): deliveries not yet notified and immediate notices not yet emailed,
 # older than the grace period (their own task normally runs first) and younger than the maximum age.
 NOTICE_DISPATCH_SECONDS = env.float("FOREWARN_NOTICE_DISPATCH_SECONDS", default=30.0)

@@ -13,7 +13,8 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -215,3 +216,19 @@ def test_digest_readers_are_not_emailed_by_the_dispatcher(advisory, members, dja
 
     assert digest_reader.email not in emails_per_recipient()
     assert Notice.objects.filter(user=digest_reader, emailed_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("synchronous", [False, True])
+def test_each_mark_waits_for_the_disk_only_when_configured_to(
+    advisory, members, django_capture_on_commit_callbacks, settings, synchronous
+):
+    settings.NOTICE_EMAIL_SYNCHRONOUS_COMMIT = synchronous
+    release_with_broker_down(advisory, django_capture_on_commit_callbacks)
+    with CaptureQueriesContext(connection) as queries:
+        services.dispatch_pending_notices(now=after_grace())
+
+    statements = [query["sql"] for query in queries.captured_queries]
+    asynchronous_marks = statements.count("SET LOCAL synchronous_commit TO OFF")
+    assert asynchronous_marks == (0 if synchronous else len(members))
+    assert emails_per_recipient() == everyone_once(members)

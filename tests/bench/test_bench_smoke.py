@@ -226,7 +226,8 @@ def test_punctuality_bench_releases_with_the_notices_flowing_to_an_smtp_sink(see
     figures = re.fullmatch(
         r"bench punctuality: lateness_p99_s=\S+ baseline=\S+ ratio=\S+ lateness_median_s=\S+ baseline_median_s=\S+ "
         r"recorded_p99_s=\S+ pickup_p99_s=\S+ released_early=(\d+) waves=3 interval_s=\S+ emails=(\d+) "
-        r"not_emailed=(\d+) last_email_median_s=\S+ last_email_max_s=\S+ met=(True|False)",
+        r"not_emailed=(\d+) last_email_median_s=\S+ last_email_max_s=\S+ generic_last_email_max_s=\S+ "
+        r"emails_per_s=\d+ met=(True|False)",
         _summary(output, "bench punctuality:"),
     )
     assert figures, output
