@@ -100,7 +100,7 @@ def email_notices(*, notice_ids: list[int]) -> int:
                 rendered[key] = notice_email(notice)
             subject, body = rendered[key]
             with transaction.atomic():
-                if not settings.NOTICE_EMAIL_SYNCHRONOUS_COMMIT:
+                if connection.vendor == "postgresql" and not settings.NOTICE_EMAIL_SYNCHRONOUS_COMMIT:
                     with connection.cursor() as cursor:
                         cursor.execute("SET LOCAL synchronous_commit TO OFF")
                 # Checked again under the lock: a concurrent run or the dispatcher may have sent it since the read.

@@ -23,6 +23,7 @@ from advisories.models import Delivery, Notice, NoticePreference
 from advisories.services import notices as notice_services
 from core.levels import AccessLevel
 from tests.factories import WaveFactory
+from tests.integration.subprocesses import unavailable
 
 PARTNERS = 3
 MEMBERS_PER_PARTNER = 2
@@ -223,6 +224,8 @@ def test_digest_readers_are_not_emailed_by_the_dispatcher(advisory, members, dja
 def test_each_mark_waits_for_the_disk_only_when_configured_to(
     advisory, members, django_capture_on_commit_callbacks, settings, synchronous
 ):
+    if connection.vendor != "postgresql":
+        unavailable("synchronous_commit is PostgreSQL's: set DATABASE_URL to a PostgreSQL database")
     settings.NOTICE_EMAIL_SYNCHRONOUS_COMMIT = synchronous
     release_with_broker_down(advisory, django_capture_on_commit_callbacks)
     with CaptureQueriesContext(connection) as queries:
