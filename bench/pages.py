@@ -37,7 +37,7 @@ from bench.common import (  # noqa: E402
 
 DEEP_PAGE = 150
 ROUNDS = 10
-# The most each page may take, as a multiple of its baseline (issue 21's goals).
+# The most each page may take, as a multiple of its baseline (bench/README.md, "pages.py").
 GOALS = {"list_p1": 1.3, "list_deep": 1.3, "detail": 1.5, "download": 3.0}
 
 

@@ -171,7 +171,7 @@ class AgreementReminderFactory(factory.django.DjangoModelFactory):
     sent_at = factory.LazyFunction(timezone.now)
 
 
-# Onboarding (issue 3) ----------------------------------------------------------------------------------------------
+# Onboarding ----------------------------------------------------------------------------------------------------------
 
 
 class PartnerDomainFactory(factory.django.DjangoModelFactory):

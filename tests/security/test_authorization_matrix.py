@@ -189,7 +189,7 @@ MATRIX = {
     "program:partner_invite": POST_ONLY,
     "program:partner_team_settings": POST_ONLY,
     "program:partner_member_reset_second_factor": POST_ONLY,
-    # Protection status and indicators (issue 13): like the advisory page, after the handling acknowledgement.
+    # Protection status and indicators: like the advisory page, after the handling acknowledgement.
     "advisories:protection": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     "advisories:indicators": row(LOGIN, 200, REDIRECT, 404, 403, REDIRECT, 404, 404),
     "protection:coverage": STAFF_PAGE,
